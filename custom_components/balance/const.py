@@ -1,0 +1,5 @@
+"""Constants of the BALANCE integration."""
+
+from typing import Final
+
+DOMAIN: Final = "balance"

@@ -1,0 +1,45 @@
+"""Demand-local-management engine: plain Python, no Home Assistant import, time injected."""
+
+from .engine import DlmEngine
+from .models import (
+    Action,
+    ActionKind,
+    ActionReason,
+    EngineConfig,
+    EngineState,
+    GreenPlan,
+    GuardOutput,
+    GuardPolicy,
+    HeldRecord,
+    LimitReason,
+    Limits,
+    LoadConfig,
+    LoadReading,
+    LoadState,
+    LoadStatus,
+    Observed,
+    PersistedState,
+    Priority,
+)
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "ActionReason",
+    "DlmEngine",
+    "EngineConfig",
+    "EngineState",
+    "GreenPlan",
+    "GuardOutput",
+    "GuardPolicy",
+    "HeldRecord",
+    "LimitReason",
+    "Limits",
+    "LoadConfig",
+    "LoadReading",
+    "LoadState",
+    "LoadStatus",
+    "Observed",
+    "PersistedState",
+    "Priority",
+]

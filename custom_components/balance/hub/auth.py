@@ -1,0 +1,53 @@
+"""Pre-shared key handling and the challenge-response of the hub link (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+
+from .messages import NONCE_SIZE
+
+KEY_SIZE = 32
+_SESSION_LABEL = b"balance-v1 session"
+
+
+class InvalidKeyError(ValueError):
+    """The text given as a pre-shared key is not 32 bytes of base64."""
+
+
+def parse_psk(text: str) -> bytes:
+    """Decode a pre-shared key written as base64 of 32 bytes."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise InvalidKeyError("key is not base64") from err
+    if len(key) != KEY_SIZE:
+        raise InvalidKeyError(f"key must be {KEY_SIZE} bytes, got {len(key)}")
+    return key
+
+
+def new_psk() -> str:
+    """Return a fresh random pre-shared key as base64 text."""
+    return base64.b64encode(os.urandom(KEY_SIZE)).decode()
+
+
+def new_nonce() -> bytes:
+    """Return a fresh random handshake nonce."""
+    return os.urandom(NONCE_SIZE)
+
+
+def session_key(psk: bytes, hub_nonce: bytes, host_nonce: bytes) -> bytes:
+    """Derive the per-session key from the pre-shared key and both nonces."""
+    return hmac.new(psk, _SESSION_LABEL + hub_nonce + host_nonce, hashlib.sha256).digest()
+
+
+def proof(key: bytes, role_label: bytes) -> bytes:
+    """Return the 16-byte proof of a role (b"host" or b"hub") for a session key."""
+    return hmac.new(key, role_label, hashlib.sha256).digest()[:NONCE_SIZE]
+
+
+HOST_LABEL = b"host"
+HUB_LABEL = b"hub"

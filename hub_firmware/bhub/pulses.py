@@ -1,0 +1,226 @@
+"""Pulse inputs of the hub: counting, debounce, rate, line supervision and magnetic tamper.
+
+Two counting paths feed the same `PulseChannel`:
+- `HardwareCounter` (machine.Counter, MicroPython >= 1.26, or esp32.PCNT) for electronic S0
+  outputs, which do not bounce; the peripheral counts even while Python is busy.
+- `DebouncedCounter` fed by a pin IRQ for mechanical contacts (reed switches). A level is accepted
+  only after it stayed unchanged for `stable_us`, so contact bounce and short glitches (13 us
+  spikes) are never counted, while a 30 ms pulse (S0 minimum, EN 62053-31) always is.
+"""
+
+import time
+
+from micropython import const
+
+# ChannelFlag bits of docs/protocol.md (COUNTERS readings, NODE_INFO).
+FLAG_OPEN_CIRCUIT = const(1)
+FLAG_SHORT_CIRCUIT = const(2)
+FLAG_MAGNETIC = const(4)
+
+DEFAULT_STABLE_US = const(10_000)  # well under half of a 30 ms pulse, well over contact bounce
+RATE_WINDOW_S = const(600)  # rate_mph is 0 when no pulse came for this long
+
+
+class DebouncedCounter:
+    """Counts pulses from (level, ticks_us) edge events of a bouncing contact.
+
+    `edge` is IRQ-safe (no allocation). An edge event proves the previous raw level lasted until
+    then, so counting never depends on how often `poll` runs; `poll` only makes it prompt.
+    """
+
+    def __init__(self, stable_us=DEFAULT_STABLE_US, active_level=1, idle_level=None, now_us=0):
+        self.count = 0
+        self._stable_us = stable_us
+        self._active = active_level
+        self._accepted = (1 - active_level) if idle_level is None else idle_level
+        self._raw = self._accepted
+        self._raw_since = now_us
+
+    def edge(self, level, now_us):
+        """The input was seen at `level` at `now_us` (pin IRQ, either edge)."""
+        self._settle(now_us)
+        self._raw = level
+        self._raw_since = now_us
+
+    def poll(self, now_us):
+        """Accept the current raw level if it has been stable long enough."""
+        self._settle(now_us)
+
+    def _settle(self, now_us):
+        if self._raw != self._accepted and time.ticks_diff(now_us, self._raw_since) >= self._stable_us:
+            self._accepted = self._raw
+            if self._raw == self._active:
+                self.count += 1
+
+    def attach(self, pin, trigger):
+        """Count IRQs of `pin`; `trigger` is Pin.IRQ_RISING | Pin.IRQ_FALLING."""
+        pin.irq(lambda p: self.edge(p.value(), time.ticks_us()), trigger)
+
+
+class HardwareCounter:
+    """Pulse count of a hardware counter peripheral, widened to an unbounded int.
+
+    `read_raw` returns the peripheral's value; `raw_bits` is its width (16 for a bare PCNT unit,
+    0 when the driver already extends it, like machine.Counter).
+    """
+
+    def __init__(self, read_raw, raw_bits=0):
+        self._read_raw = read_raw
+        self._mask = (1 << raw_bits) - 1 if raw_bits else 0
+        self._last_raw = read_raw()
+        self._count = 0
+
+    @property
+    def count(self):
+        raw = self._read_raw()
+        delta = raw - self._last_raw
+        if self._mask:
+            delta &= self._mask
+        self._last_raw = raw
+        self._count += delta
+        return self._count
+
+    def poll(self, now_us):
+        pass
+
+
+def hardware_counter(pin_no, filter_ns=1_000):
+    """A HardwareCounter on `pin_no` counting rising edges, or None without counter hardware."""
+    try:
+        from machine import Counter, Pin
+
+        counter = Counter(0, Pin(pin_no, Pin.IN), edge=Counter.RISING, filter_ns=filter_ns)
+        return HardwareCounter(counter.value)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        pass
+    try:
+        import esp32
+        from machine import Pin
+
+        unit = esp32.PCNT(pin=Pin(pin_no, Pin.IN), rising=esp32.PCNT.INCREMENT, filter=1023)
+        unit.start()
+        return HardwareCounter(unit.value, raw_bits=16)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+
+
+class RateEstimator:
+    """Pulse rate in milli-pulses per hour from the interval between the last two pulses.
+
+    Between pulses the estimate decays as if the next pulse were about to come, so a load that
+    stops is seen falling instead of frozen; after RATE_WINDOW_S without a pulse it is 0.
+    """
+
+    def __init__(self):
+        self._last_count = None
+        self._last_time = 0.0
+        self._interval = 0.0
+
+    def update(self, count, now):
+        if self._last_count is None:
+            self._last_count, self._last_time = count, now
+            return
+        pulses = count - self._last_count
+        if pulses > 0:
+            self._interval = (now - self._last_time) / pulses
+            self._last_count, self._last_time = count, now
+
+    def rate_mph(self, now):
+        if not self._interval:
+            return 0
+        since = now - self._last_time
+        if since > RATE_WINDOW_S:
+            return 0
+        interval = max(self._interval, since)
+        return int(3_600_000 / interval) if interval > 0 else 0
+
+
+# Line supervision. The contact is wired with a 1 kOhm series and 10 kOhm parallel resistor and a
+# 4.7 kOhm pull-up to the ADC reference: short 0 V, contact closed 0.18, contact open 0.70, broken
+# wire 1.0 (fractions of full scale). Thresholds sit halfway between.
+LINE_OK = const(0)
+LINE_OPEN_CIRCUIT = const(FLAG_OPEN_CIRCUIT)
+LINE_SHORT_CIRCUIT = const(FLAG_SHORT_CIRCUIT)
+_SHORT_BELOW = const(5_900)  # 0.09 of 65535
+_OPEN_ABOVE = const(55_700)  # 0.85 of 65535
+
+
+def classify_line(reading_u16):
+    """LINE_OK, LINE_OPEN_CIRCUIT or LINE_SHORT_CIRCUIT for one ADC reading (0..65535)."""
+    if reading_u16 < _SHORT_BELOW:
+        return LINE_SHORT_CIRCUIT
+    if reading_u16 > _OPEN_ABOVE:
+        return LINE_OPEN_CIRCUIT
+    return LINE_OK
+
+
+class Confirmed:
+    """A state that changes only after `samples` consecutive equal observations."""
+
+    def __init__(self, samples, state=0):
+        self.state = state
+        self._samples = samples
+        self._candidate = state
+        self._seen = 0
+
+    def observe(self, value):
+        """Record one observation; return True when the confirmed state changed."""
+        if value == self.state:
+            self._seen = 0
+            return False
+        if value != self._candidate:
+            self._candidate, self._seen = value, 0
+        self._seen += 1
+        if self._seen < self._samples:
+            return False
+        self.state, self._seen = value, 0
+        return True
+
+
+class PulseChannel:
+    """One wired meter input: cumulative count, rate and plausibility flags.
+
+    `base` is the count persisted before this boot. `read_line` returns the supervision ADC
+    reading (0..65535) and `read_magnet` the tamper sensor level (1 = field present); either may
+    be None when the input has no such sensor.
+    """
+
+    def __init__(self, channel, medium, counter, base=0, read_line=None, read_magnet=None,
+                 confirm_samples=3):
+        self.channel = channel
+        self.medium = medium
+        self.counter = counter
+        self.base = base
+        self._read_line = read_line
+        self._read_magnet = read_magnet
+        self._line = Confirmed(confirm_samples)
+        self._magnet = Confirmed(confirm_samples)
+        self._rate = RateEstimator()
+
+    @property
+    def count(self):
+        return (self.base + self.counter.count) & 0xFFFFFFFF
+
+    @property
+    def flags(self):
+        return self._line.state | (FLAG_MAGNETIC if self._magnet.state else 0)
+
+    @property
+    def supervised_flags(self):
+        """The flags this input can ever raise (NODE_INFO capability bits)."""
+        line = FLAG_OPEN_CIRCUIT | FLAG_SHORT_CIRCUIT if self._read_line else 0
+        return line | (FLAG_MAGNETIC if self._read_magnet else 0)
+
+    def sample(self, now, now_us):
+        """Poll the counter and sensors; return the flag bits that changed."""
+        self.counter.poll(now_us)
+        self._rate.update(self.counter.count, now)
+        before = self.flags
+        if self._read_line:
+            self._line.observe(classify_line(self._read_line()))
+        if self._read_magnet:
+            self._magnet.observe(1 if self._read_magnet() else 0)
+        return before ^ self.flags
+
+    def rate_mph(self, now):
+        return self._rate.rate_mph(now)

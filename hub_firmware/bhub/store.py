@@ -1,0 +1,80 @@
+"""Persistence of the hub's own pulse counters (and other small state) in flash.
+
+Every write goes to `<path>.tmp` and is renamed over `<path>` (atomic on LittleFS and POSIX), so a
+power cut leaves either the old or the new file, never a torn one; a CRC-32 rejects anything else.
+Counters are written in one batch every `flush_interval_s` (default 60 s) and on an orderly stop:
+a soft reboot loses nothing, a power cut at most the pulses counted since the last flush.
+"""
+
+import os
+import struct
+from binascii import crc32
+
+_COUNTERS_MAGIC = b"BCS1"
+
+
+def atomic_write(path, data):
+    """Write `data` plus its CRC-32 to `path` atomically; return the bytes written."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.write(struct.pack(">I", crc32(data)))
+    os.rename(tmp, path)
+    return len(data) + 4
+
+
+def read_checked(path):
+    """The data last written by atomic_write, or None if absent or corrupt."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    if len(raw) < 4 or struct.unpack(">I", raw[-4:])[0] != crc32(raw[:-4]):
+        return None
+    return raw[:-4]
+
+
+def new_epoch():
+    """A random counter epoch: a restart without saved state must not reuse the old number."""
+    return struct.unpack(">H", os.urandom(2))[0]
+
+
+class CounterStore:
+    """Counts of the hub's wired channels and their epoch, flushed periodically."""
+
+    def __init__(self, path, flush_interval_s=60):
+        self.path = path
+        self.flush_interval_s = flush_interval_s
+        self.bytes_written = 0
+        self.flushes = 0
+        self._next_flush = None
+
+    def load(self):
+        """Return (epoch, {channel: count}); a fresh random epoch and no counts if nothing valid."""
+        data = read_checked(self.path)
+        if data is None or data[:4] != _COUNTERS_MAGIC:
+            return new_epoch(), {}
+        epoch, n = struct.unpack_from(">HB", data, 4)
+        counts = {}
+        for i in range(n):
+            channel, count = struct.unpack_from(">BI", data, 7 + 5 * i)
+            counts[channel] = count
+        return epoch, counts
+
+    def due(self, now):
+        """True when a periodic flush is due at monotonic time `now`."""
+        if self._next_flush is None:
+            self._next_flush = now + self.flush_interval_s
+        return now >= self._next_flush
+
+    def save(self, epoch, counts, now=None):
+        """Write every channel's count in one batch; `now` schedules the next periodic flush."""
+        data = bytearray(_COUNTERS_MAGIC)
+        data.extend(struct.pack(">HB", epoch, len(counts)))
+        for channel in sorted(counts):
+            data.extend(struct.pack(">BI", channel, counts[channel] & 0xFFFFFFFF))
+        self.bytes_written += atomic_write(self.path, data)
+        self.flushes += 1
+        if now is not None:
+            self._next_flush = now + self.flush_interval_s
