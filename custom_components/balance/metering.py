@@ -72,6 +72,12 @@ class ChannelTotal:
         """Meter total in the meter's unit."""
         return self.offset + self._pulses / self._pulses_per_unit
 
+    def total_at(self, count: int, epoch: int) -> float | None:
+        """Return the total when the counter showed ``count``; None for another epoch."""
+        if self._count is None or epoch != self._epoch:
+            return None
+        return self.offset + (self._pulses + _step(self._count, count)) / self._pulses_per_unit
+
     def update(self, count: int, epoch: int) -> float:
         """Apply a cumulative ``count`` reported under ``epoch`` and return the total."""
         if self._count is None or epoch != self._epoch:
@@ -91,12 +97,9 @@ class ChannelTotal:
         ``count``/``epoch`` may be older than the last report within the same epoch (a reading
         taken earlier); under a different epoch they are applied as a report first.
         """
-        last = self._count
-        if last is None or epoch != self._epoch or _step(last, count) > 0:
+        if self._count is None or epoch != self._epoch or _step(self._count, count) > 0:
             self.update(count, epoch)
-            last = count
-        pulses_then = self._pulses + _step(last, count)
-        self.offset = reading - pulses_then / self._pulses_per_unit
+        self.offset += reading - (self.total_at(count, epoch) or 0.0)
         return self.total
 
     def set_pulses_per_unit(self, pulses_per_unit: float) -> None:

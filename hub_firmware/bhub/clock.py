@@ -6,6 +6,7 @@ Link keepalive timers deliberately use real ticks instead (see bhub/link.py).
 
 import time
 
+_TICKS_STEP = 1 << 28  # largest increment ticks_add accepts on every port
 _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0  # ports with a 2000 epoch
 
 
@@ -23,6 +24,9 @@ class RealClock:
     def set_unix(self, unix_time):
         self._offset = unix_time - time.time() - _EPOCH_OFFSET
 
+    def ticks_us(self):
+        return time.ticks_us()
+
     def monotonic(self):
         """Seconds since boot; survives ticks_ms wrap-around if read at least every few days."""
         ticks = time.ticks_ms()
@@ -32,26 +36,26 @@ class RealClock:
 
 
 class SimClock:
-    """Simulated time: starts at `start` unix seconds, runs `speed` times real time.
+    """Simulated time starting at `start` unix seconds; only `advance` moves it.
 
-    `advance(seconds)` jumps ahead instantly (fast-forward); `sync()` follows real time.
+    `ticks_us()` are simulated microsecond ticks, comparable with time.ticks_diff.
     """
 
-    def __init__(self, start, speed=1.0):
-        self.speed = speed
+    def __init__(self, start):
         self._now = float(start)
         self._offset = 0.0
-        self._last_ticks = time.ticks_ms()
-
-    def sync(self):
-        """Move simulated time forward by `speed` times the real time since the last call."""
-        ticks = time.ticks_ms()
-        self._now += time.ticks_diff(ticks, self._last_ticks) * self.speed / 1000
-        self._last_ticks = ticks
+        self._ticks = 0
 
     def advance(self, seconds):
         self._now += seconds
-        self._last_ticks = time.ticks_ms()
+        micros = int(seconds * 1_000_000)
+        while micros > 0:
+            step = min(micros, _TICKS_STEP)
+            self._ticks = time.ticks_add(self._ticks, step)
+            micros -= step
+
+    def ticks_us(self):
+        return self._ticks
 
     def unix(self):
         return self._now + self._offset

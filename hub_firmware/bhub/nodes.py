@@ -1,8 +1,8 @@
 """Table of radio nodes (up to 240) and their meter channels (up to 720) in preallocated arrays.
 
 Each node owns a fixed slot with room for 3 channels, so the whole table is a handful of
-`array`s sized at construction (about 15 bytes per node plus 5 per channel) and one dict from
-node id to slot. Nothing is allocated per report except the dict entry of a new node.
+`array`s sized at construction (19 bytes per node plus 5 per channel slot: 8160 bytes for 240
+nodes) and one dict from node id to slot. A report allocates nothing but a new node's dict entry.
 """
 
 from array import array
@@ -12,6 +12,7 @@ FLAG_OUT_OF_RANGE = 0x02
 CHANNELS_PER_NODE = 3
 BATTERY_EMPTY_MV = 3000  # ER18505 (Li-SOCl2) under load: 0 %
 BATTERY_FULL_MV = 3600  # nominal 3.6 V: 100 %
+_U32 = 1 << 32
 
 
 class TableFullError(Exception):
@@ -166,10 +167,10 @@ class NodeTable:
         self._channel_count[slot] = channels
         base = slot * CHANNELS_PER_NODE
         for i in range(channels):
-            stored = self._counts[base + i]
-            if fresh_epoch or i >= old_count or _newer(counts[i], stored, 1 << 32):
-                self._counts[base + i] = counts[i]
-                self._channel_flags[base + i] = channel_flags[i] if i < len(channel_flags) else 0
+            if not fresh_epoch and i < old_count and _newer(self._counts[base + i], counts[i], _U32):
+                continue  # this channel's stored count is newer
+            self._counts[base + i] = counts[i]
+            self._channel_flags[base + i] = channel_flags[i] if i < len(channel_flags) else 0
 
     def mark_stale(self, now, timeout_s):
         """Flag nodes not heard for `timeout_s` as out of range; list the ids that just became so."""

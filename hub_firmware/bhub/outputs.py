@@ -30,6 +30,7 @@ class Output:
         self.coil = coil
         self.feedback = feedback
         self.state = CLOSED
+        self.cause = CAUSE_BOOT  # cause of the last change
         self.changed_at = 0.0
 
     def drive(self, state):
@@ -55,6 +56,7 @@ class OutputBank:
         """Put every output in the safe state (closed) and report it."""
         for index, output in enumerate(self.outputs):
             output.state = output.drive(CLOSED)
+            output.cause = CAUSE_BOOT
             output.changed_at = self.clock.monotonic()
             if self.on_change:
                 self.on_change(index, output.state, CAUSE_BOOT)
@@ -69,6 +71,7 @@ class OutputBank:
         reached = output.drive(state)
         if reached != output.state:
             output.state = reached
+            output.cause = cause
             output.changed_at = self.clock.monotonic()
             if self.on_change:
                 self.on_change(index, reached, cause)

@@ -11,7 +11,8 @@ product brief), `rated_w`, `phase` ("L1" | "L2" | "L3") and:
 * `state()` - dict of the observable state (tank temperature, EV energy needed, ...).
 
 Appliances that use water or gas also report `water_l` (litres from the water main during the last
-step) or `gas_m3` (gas burnt during the last step). Numbers and their sources: docs/household-model.md.
+step) or `gas_m3` (gas burnt during the last step). Numbers and their sources:
+docs/household-model.md.
 """
 
 PRIORITIES = ("red", "yellow", "green")
@@ -21,7 +22,11 @@ GAS_KWH_PER_M3 = 10.55
 
 
 class Conditions:
-    """What the household tells its appliances at each step (filled in by Household)."""
+    """What the household tells its appliances at each step (filled in by Household).
+
+    local_s: seconds since local midnight; weekend: Saturday or Sunday; dark: before sunrise or
+    after sunset; outdoor_c / indoor_c: temperatures; active: occupants awake at home.
+    """
 
     def __init__(self):
         self.local_s = 0
@@ -29,8 +34,6 @@ class Conditions:
         self.dark = True
         self.outdoor_c = 0.0
         self.indoor_c = 20.0
-        self.cold_water_c = 8.0
-        self.home = 0
         self.active = 0
 
 
@@ -94,7 +97,7 @@ class Standby(Appliance):
 
 
 class Media(Appliance):
-    """TV in the evening (and weekend late mornings) plus one computer per active occupant (max 2)."""
+    """TV in the evening (and weekend late mornings) plus a computer per active occupant (max 2)."""
 
     kind = "media"
 
@@ -181,54 +184,89 @@ class Fridge(Appliance):
 
 
 class ElectricBoiler(Appliance):
-    """Storage water heater: fully mixed tank, hysteresis thermostat, standby losses, draws.
+    """Storage water heater with an ideally stratified tank (thermocline model).
 
-    `draw_hot_water()` replaces hot water by cold mains water; the thermostat heats at `rated_w`
-    while the tank is below `setpoint_c - hysteresis_k` until it reaches `setpoint_c`.
+    The tank holds `hot_l` litres at `hot_c` above cold mains water. Draws take hot water from
+    the top (cold water enters below); the bottom element turns cold water into hot, and once the
+    tank is full raises `hot_c` to `setpoint_c`. Standby losses cool the hot zone. The thermostat
+    (sensor at `sensor_height` of the tank) starts heating when the thermocline passes it or the
+    water has cooled by `hysteresis_k`, and stops when the tank is full at the setpoint.
     """
 
     kind = "boiler"
 
     def __init__(self, name="boiler", rated_w=2000.0, priority="yellow", phase="L1",
-                 volume_l=80.0, setpoint_c=60.0, hysteresis_k=6.0, loss_w_per_k=1.4, rng=None):
+                 volume_l=80.0, setpoint_c=60.0, hysteresis_k=6.0, loss_w_per_k=1.4,
+                 sensor_height=0.3, cold_c=8.0, rng=None):
         super().__init__(name, rated_w, priority, phase)
         self.volume_l = volume_l
         self.setpoint_c = setpoint_c
         self.hysteresis_k = hysteresis_k
         self.loss_w_per_k = loss_w_per_k
-        self.capacity_j_per_k = volume_l * WATER_HEAT_CAPACITY_J_PER_L_K
-        self.tank_c = setpoint_c - (rng.uniform(0.0, hysteresis_k) if rng else 0.0)
+        self.sensor_l = volume_l * (1.0 - sensor_height)
+        self.cold_c = cold_c
+        self.hot_c = setpoint_c - (rng.uniform(0.0, hysteresis_k) if rng else 0.0)
+        self.hot_l = volume_l
         self.heating = False
         self.loss_w = 0.0
         self.lukewarm_l = 0.0
 
-    def draw_hot_water(self, mixed_l, use_c, cold_c):
-        """Deliver `mixed_l` litres at `use_c` (mixing tank and cold water); return hot litres.
+    @property
+    def tank_c(self):
+        """Mean tank temperature."""
+        return self.cold_c + (self.hot_c - self.cold_c) * self.hot_l / self.volume_l
 
-        When the tank is no hotter than `use_c` the whole volume comes from the tank and is counted
-        in `lukewarm_l` (comfort lost).
+    @property
+    def outlet_c(self):
+        """Temperature at the hot outlet (top of the tank)."""
+        return self.hot_c if self.hot_l > 0.0 else self.cold_c
+
+    def draw_hot_water(self, mixed_l, use_c):
+        """Deliver `mixed_l` litres at `use_c` by mixing tank and cold water; return hot litres.
+
+        Litres that cannot reach `use_c` (tank exhausted or too cool) add to `lukewarm_l`.
         """
-        if self.tank_c > use_c:
-            hot_l = mixed_l * (use_c - cold_c) / (self.tank_c - cold_c)
+        if self.hot_c > use_c:
+            wanted_l = mixed_l * (use_c - self.cold_c) / (self.hot_c - self.cold_c)
+            hot_l = min(wanted_l, self.hot_l)
+            self.lukewarm_l += mixed_l * (wanted_l - hot_l) / wanted_l
         else:
-            hot_l = mixed_l
+            hot_l = min(mixed_l, self.hot_l)
             self.lukewarm_l += mixed_l
-        hot_l = min(hot_l, self.volume_l)
-        self.tank_c += (cold_c - self.tank_c) * hot_l / self.volume_l
+        self.hot_l -= hot_l
         return hot_l
 
     def step(self, now_s, dt_s, cond):
-        if self.tank_c <= self.setpoint_c - self.hysteresis_k:
+        if self.hot_l <= self.sensor_l or self.hot_c <= self.setpoint_c - self.hysteresis_k:
             self.heating = True
-        elif self.tank_c >= self.setpoint_c:
+        elif self.hot_l >= self.volume_l and self.hot_c >= self.setpoint_c:
             self.heating = False
-        self.loss_w = self.loss_w_per_k * (self.tank_c - cond.indoor_c)
+        self.loss_w = self.loss_w_per_k * (self.hot_c - cond.indoor_c) * self.hot_l / self.volume_l
         power = 0.0
         if self.heating and self.has_power():
-            to_setpoint_j = (self.setpoint_c - self.tank_c) * self.capacity_j_per_k
-            power = min(self.rated_w, to_setpoint_j / dt_s + self.loss_w)
+            missing_k_l = ((self.volume_l - self.hot_l) * (self.hot_c - self.cold_c)
+                           + self.volume_l * (self.setpoint_c - self.hot_c))
+            missing_j = missing_k_l * WATER_HEAT_CAPACITY_J_PER_L_K
+            power = min(self.rated_w, missing_j / dt_s + self.loss_w)
         self.power = power
-        self.tank_c += (power - self.loss_w) * dt_s / self.capacity_j_per_k
+        if self.hot_l > 0.0:
+            self.hot_c -= self.loss_w * dt_s / (self.hot_l * WATER_HEAT_CAPACITY_J_PER_L_K)
+        self._heat(power * dt_s)
+
+    def _heat(self, energy_j):
+        """Turn cold water into hot water at `hot_c`; once full, raise `hot_c`."""
+        if energy_j <= 0.0:
+            return
+        if self.hot_l <= 0.0:
+            self.hot_c = self.setpoint_c
+        per_litre_j = (self.hot_c - self.cold_c) * WATER_HEAT_CAPACITY_J_PER_L_K
+        added_l = energy_j / per_litre_j
+        if self.hot_l + added_l <= self.volume_l:
+            self.hot_l += added_l
+            return
+        energy_j -= (self.volume_l - self.hot_l) * per_litre_j
+        self.hot_l = self.volume_l
+        self.hot_c += energy_j / (self.volume_l * WATER_HEAT_CAPACITY_J_PER_L_K)
 
     def room_heat_w(self):
         return self.loss_w
@@ -236,6 +274,8 @@ class ElectricBoiler(Appliance):
     def state(self):
         state = super().state()
         state["tank_c"] = self.tank_c
+        state["outlet_c"] = self.outlet_c
+        state["hot_l"] = self.hot_l
         state["heating"] = self.heating
         state["lukewarm_l"] = self.lukewarm_l
         return state
@@ -358,7 +398,7 @@ class GasHob(Hob):
 
     kind = "gas_hob"
 
-    def __init__(self, name="gas_hob", rated_w=0.0, priority="red", phase="L1", burner_w=3000.0,
+    def __init__(self, name="gas_hob", rated_w=0.0, priority="red", phase="L1", burner_w=4000.0,
                  boil_s=300, simmer_level=0.45):
         super().__init__(name, rated_w, priority, phase, boil_s, simmer_level)
         self.burner_w = burner_w

@@ -9,7 +9,8 @@ CREST transition matrices.
 
 Activities are then placed inside those home-and-awake intervals: showers, tap draws and toilet
 flushes per occupant; kettle, meals (hob, sometimes oven), laundry and the dishwasher per
-household; EV trips follow the driver's (the first worker's) commute and weekend outing.
+household; EV trips follow the driver's (the first worker, else the first occupant) commute and
+car outings (weekend leisure; any leisure outing of the "home" role).
 
 `plan_day()` returns time-sorted events (t_s, kind, data); kinds are the EVENT_* constants.
 """
@@ -57,6 +58,11 @@ ROLES = {
 }
 
 
+def _minutes_s(rng, low_min, high_min):
+    """Whole minutes drawn uniformly from [low_min, high_min], in seconds."""
+    return rng.randint(low_min, high_min) * MINUTE_S
+
+
 def _clock_s(rng, mean_spread):
     mean_h, spread_min = mean_spread
     return int(rng.normal(mean_h * HOUR_S, spread_min * MINUTE_S))
@@ -75,17 +81,18 @@ class OccupantDay:
         self.bed_s = min(max(_clock_s(rng, bed_spec), 21 * HOUR_S), 27 * HOUR_S)
         self.outings = []
         if role.commute_return and not weekend:
-            leave_s = self.wake_s + rng.randint(35, 75) * MINUTE_S
+            leave_s = self.wake_s + _minutes_s(rng, 35, 75)
             back_s = max(_clock_s(rng, role.commute_return), leave_s + 4 * HOUR_S)
             self._add_outing(leave_s, back_s, True, True)
         leisure_chance = role.leisure_chance[1 if weekend else 0]
         if rng.chance(leisure_chance):
             if self.outings:
-                leave_s = self.outings[-1][1] + rng.randint(30, 90) * MINUTE_S
+                leave_s = self.outings[-1][1] + _minutes_s(rng, 30, 90)
             else:
-                leave_s = rng.randint(10 * 60, 15 * 60) * MINUTE_S
-            back_s = leave_s + rng.randint(60, 240) * MINUTE_S
-            self._add_outing(max(leave_s, self.wake_s + HOUR_S), back_s, False, weekend)
+                leave_s = _minutes_s(rng, 10 * 60, 15 * 60)
+            back_s = leave_s + _minutes_s(rng, 60, 240)
+            by_car = weekend or role.commute_return is None
+            self._add_outing(max(leave_s, self.wake_s + HOUR_S), back_s, False, by_car)
 
     def _add_outing(self, leave_s, back_s, commute, by_car):
         if back_s <= self.bed_s - 30 * MINUTE_S:
@@ -113,21 +120,20 @@ class OccupantDay:
 class ActivityPlanner:
     """Plans days for a household of `roles`; day `n` always gets the same plan for a seed."""
 
-    def __init__(self, seed, roles, has_ev, utc_offset_s):
+    def __init__(self, seed, roles, utc_offset_s):
         for role in roles:
             if role not in ROLES:
                 raise ValueError("unknown occupant role %r" % (role,))
         self.seed = seed
         self.roles = roles
-        self.has_ev = has_ev
         self.utc_offset_s = utc_offset_s
-        self.driver = roles.index("worker") if "worker" in roles else None
+        self.driver = roles.index("worker") if "worker" in roles else 0
         commute_rng = Prng(seed, "commute")
         self.commute_km = commute_rng.uniform(20.0, 60.0)
 
     def plan_day_of(self, t_s):
         """Plan-day number containing UTC time `t_s`."""
-        return (t_s + self.utc_offset_s - PLAN_DAY_START_S) // DAY_S
+        return int((t_s + self.utc_offset_s - PLAN_DAY_START_S) // DAY_S)
 
     def plan_day(self, day):
         """Events of plan day `day` as a time-sorted list of (t_s, kind, data), t_s UTC."""
@@ -151,11 +157,8 @@ class ActivityPlanner:
         for leave_s, back_s, commute, by_car in person.outings:
             add(leave_s, EVENT_OCCUPANT, (index, AWAY))
             add(back_s, EVENT_OCCUPANT, (index, ACTIVE))
-            if index == self.driver and by_car and self.has_ev:
-                if commute:
-                    km = self.commute_km * rng.uniform(0.9, 1.1)
-                else:
-                    km = rng.uniform(5.0, 80.0)
+            if index == self.driver and by_car:
+                km = self.commute_km * rng.uniform(0.9, 1.1) if commute else rng.uniform(5.0, 80.0)
                 add(leave_s, EVENT_EV_DEPART, None)
                 add(back_s, EVENT_EV_ARRIVE, km)
         add(person.bed_s, EVENT_OCCUPANT, (index, ASLEEP))
@@ -163,10 +166,10 @@ class ActivityPlanner:
         first_start, first_end = intervals[0]
         morning = rng.chance(0.6) and first_end - first_start >= 25 * MINUTE_S
         if morning:
-            self._shower(first_start + rng.randint(5, 20) * MINUTE_S, rng, add)
+            self._shower(first_start + _minutes_s(rng, 5, 20), rng, add)
         last_start, last_end = intervals[-1]
         if rng.chance(0.3 if morning else 0.6) and last_end - last_start >= 90 * MINUTE_S:
-            self._shower(last_end - rng.randint(30, 75) * MINUTE_S, rng, add)
+            self._shower(last_end - _minutes_s(rng, 30, 75), rng, add)
         for start_s, end_s in intervals:
             hours = (end_s - start_s) / HOUR_S
             for _ in range(rng.stochastic_round(1.2 * hours)):
@@ -178,41 +181,36 @@ class ActivityPlanner:
 
     @staticmethod
     def _shower(t_s, rng, add):
-        minutes = min(max(rng.normal(7.0, 2.0), 3.0), 15.0)
-        add(t_s, EVENT_WATER, (minutes * SHOWER_FLOW_L_PER_H / 60.0, SHOWER_FLOW_L_PER_H, SHOWER_USE_C))
+        minutes = min(max(rng.normal(6.0, 2.0), 3.0), 15.0)
+        litres = minutes * SHOWER_FLOW_L_PER_H / 60.0
+        add(t_s, EVENT_WATER, (litres, SHOWER_FLOW_L_PER_H, SHOWER_USE_C))
 
     def _plan_household(self, people, weekend, rng, add):
-        def anyone_active(t_s):
-            for person in people:
-                if person.is_active(t_s):
-                    return True
-            return False
-
         def when_active(t_s, kind, data):
-            if anyone_active(t_s):
+            if any(person.is_active(t_s) for person in people):
                 add(t_s, kind, data)
 
         first_wake = min(person.wake_s for person in people)
         last_bed = max(person.bed_s for person in people)
         if rng.chance(0.7):
-            when_active(first_wake + rng.randint(3, 15) * MINUTE_S, EVENT_KETTLE, rng.randint(120, 240))
+            when_active(first_wake + _minutes_s(rng, 3, 15), EVENT_KETTLE, rng.randint(120, 240))
         if rng.chance(0.5):
-            when_active(rng.randint(16 * 60, 20 * 60) * MINUTE_S, EVENT_KETTLE, rng.randint(120, 240))
+            when_active(_minutes_s(rng, 16 * 60, 20 * 60), EVENT_KETTLE, rng.randint(120, 240))
         if weekend and rng.chance(0.5):
-            when_active(first_wake + rng.randint(20, 45) * MINUTE_S, EVENT_HOB, rng.randint(10, 20) * MINUTE_S)
+            when_active(first_wake + _minutes_s(rng, 20, 45), EVENT_HOB, _minutes_s(rng, 10, 20))
         if rng.chance(0.8 if weekend else 0.6):
-            when_active(_clock_s(rng, (12.75, 30)), EVENT_HOB, rng.randint(20, 45) * MINUTE_S)
+            when_active(_clock_s(rng, (12.75, 30)), EVENT_HOB, _minutes_s(rng, 20, 45))
         dinner_s = _clock_s(rng, (18.75, 30))
         if rng.chance(0.85):
-            when_active(dinner_s, EVENT_HOB, rng.randint(25, 60) * MINUTE_S)
+            when_active(dinner_s, EVENT_HOB, _minutes_s(rng, 25, 60))
         if rng.chance(0.5 if weekend else 0.25):
-            when_active(dinner_s - rng.randint(0, 20) * MINUTE_S, EVENT_OVEN, rng.randint(35, 70) * MINUTE_S)
+            when_active(dinner_s - _minutes_s(rng, 0, 20), EVENT_OVEN, _minutes_s(rng, 35, 70))
         if rng.chance(min(0.9, 0.15 * len(people) + 0.05)):
             if weekend:
-                start_s = first_wake + rng.randint(60, 180) * MINUTE_S
+                start_s = first_wake + _minutes_s(rng, 60, 180)
             else:
-                start_s = rng.randint(18 * 60, 21 * 60) * MINUTE_S
+                start_s = _minutes_s(rng, 18 * 60, 21 * 60)
             when_active(start_s, EVENT_WASHING, None)
         if rng.chance(0.65):
-            start_s = min(rng.randint(20 * 60 + 30, 22 * 60 + 30) * MINUTE_S, last_bed - 10 * MINUTE_S)
+            start_s = min(_minutes_s(rng, 20 * 60 + 30, 22 * 60 + 30), last_bed - 10 * MINUTE_S)
             when_active(start_s, EVENT_DISHWASHER, None)

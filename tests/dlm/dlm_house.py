@@ -27,8 +27,13 @@ class FakeHouse:
     log: list[tuple[float, Action]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, engine: DlmEngine, loads: list[LoadConfig], base_w: Callable[[float], float],
-              demand_w: dict[str, float] | None = None) -> FakeHouse:
+    def build(
+        cls,
+        engine: DlmEngine,
+        loads: list[LoadConfig],
+        base_w: Callable[[float], float],
+        demand_w: dict[str, float] | None = None,
+    ) -> FakeHouse:
         """All switches on; demand defaults to each load's rated power."""
         demand = demand_w or {c.load_id: c.rated_w or 0.0 for c in loads}
         return cls(engine, base_w, demand, {c.load_id: True for c in loads})
@@ -40,13 +45,13 @@ class FakeHouse:
     def readings(self) -> dict[str, LoadReading]:
         """Observed switch states and live power."""
         return {
-            i: LoadReading(Observed.ON if on else Observed.OFF,
-                           self.demand_w[i] if on else 0.0)
+            i: LoadReading(Observed.ON if on else Observed.OFF, self.demand_w[i] if on else 0.0)
             for i, on in self.switch_on.items()
         }
 
-    def step(self, now_s: float, house_w: float | None = None,
-             sensor_ok: bool = True) -> list[Action]:
+    def step(
+        self, now_s: float, house_w: float | None = None, sensor_ok: bool = True
+    ) -> list[Action]:
         """One engine update; apply its actions."""
         measured = (house_w if house_w is not None else self.power(now_s)) if sensor_ok else None
         actions = self.engine.update(now_s, measured, self.readings())

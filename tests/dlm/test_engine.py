@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -25,9 +26,19 @@ from custom_components.balance.dlm import (
 )
 from tests.dlm.dlm_house import FakeHouse
 
-CFG = EngineConfig(reaction_s=5, debounce_s=2, restore_gap_s=10, restore_margin_w=100,
-                   min_off_s=20, rotate_lead_s=30, green_slack_s=60, sensor_timeout_s=30,
-                   settle_s=3, max_retries=2)
+CFG = EngineConfig(
+    reaction_s=5,
+    debounce_s=2,
+    restore_gap_s=10,
+    restore_margin_w=100,
+    restore_lookback_s=10,
+    min_off_s=20,
+    rotate_lead_s=30,
+    green_slack_s=60,
+    sensor_timeout_s=30,
+    settle_s=3,
+    max_retries=2,
+)
 LIMIT = Limits(resident_w=5000)
 
 
@@ -43,8 +54,7 @@ def green(name: str, watts: float) -> LoadConfig:
     return LoadConfig(name, Priority.GREEN, watts, min_on_s=30)
 
 
-def house(loads: list[LoadConfig], base: float | None = None,
-          limits: Limits = LIMIT) -> FakeHouse:
+def house(loads: list[LoadConfig], base: float | None = None, limits: Limits = LIMIT) -> FakeHouse:
     """A house whose base load is constant (or a callable set later)."""
     engine = DlmEngine(loads, CFG, limits)
     return FakeHouse.build(engine, loads, lambda _t: base or 0.0)
@@ -61,7 +71,9 @@ def ons(actions: list[Action]) -> list[str]:
 def test_effective_limit_is_minimum_with_reason() -> None:
     assert Limits().effective() == (None, LimitReason.NONE)
     assert Limits(resident_w=6000, tariff_w=4000, contract_w=9000).effective() == (
-        4000, LimitReason.TARIFF)
+        4000,
+        LimitReason.TARIFF,
+    )
     assert Limits(resident_w=6000, dr_w=3000).effective() == (3000, LimitReason.DR)
     assert Limits(resident_w=3000, contract_w=3000).effective() == (3000, LimitReason.RESIDENT)
 
@@ -258,11 +270,16 @@ def test_resident_override_of_shed_load_is_respected() -> None:
 def test_adopt_resumes_held_loads_and_ignores_unknown() -> None:
     loads = [yellow("heat", 1500), green("ev", 3000), green("pump", 500)]
     engine = DlmEngine(loads, CFG, Limits(resident_w=4000))
-    readings = {"heat": LoadReading(Observed.OFF), "ev": LoadReading(Observed.ON, 3000),
-                "pump": LoadReading(Observed.OFF)}
+    readings = {
+        "heat": LoadReading(Observed.OFF),
+        "ev": LoadReading(Observed.ON, 3000),
+        "pump": LoadReading(Observed.OFF),
+    }
     persisted = PersistedState(
-        held={"heat": HeldRecord(LoadStatus.SHED, 1000.0),
-              "ev": HeldRecord(LoadStatus.SHED, 1000.0)},
+        held={
+            "heat": HeldRecord(LoadStatus.SHED, 1000.0),
+            "ev": HeldRecord(LoadStatus.SHED, 1000.0),
+        },
         off_today_s={"heat": 200.0},
     )
     engine.adopt(1300.0, readings, persisted)
@@ -297,8 +314,11 @@ def test_daily_counter_and_seconds_since_shed() -> None:
 
 
 def test_guard_policy() -> None:
-    engine = DlmEngine([red("pc", 100), yellow("heat", 1500, 600), green("ev", 3000)], CFG,
-                       Limits(contract_w=7000, dr_w=4000))
+    engine = DlmEngine(
+        [red("pc", 100), yellow("heat", 1500, 600), green("ev", 3000)],
+        CFG,
+        Limits(contract_w=7000, dr_w=4000),
+    )
     policy = engine.guard_policy()
     assert policy.house_limit_w == 4000
     assert [(o.load_id, o.priority, o.max_off_s, o.min_on_s) for o in policy.outputs] == [
@@ -319,8 +339,13 @@ def test_measured_power_without_rating() -> None:
 
 def test_update_with_20_loads_is_fast() -> None:
     loads = [
-        LoadConfig(f"l{i}", (Priority.RED, Priority.YELLOW, Priority.GREEN)[i % 3], 100 + 37 * i,
-                   min_on_s=0, max_off_s=600)
+        LoadConfig(
+            f"l{i}",
+            (Priority.RED, Priority.YELLOW, Priority.GREEN)[i % 3],
+            100 + 37 * i,
+            min_on_s=0,
+            max_off_s=600,
+        )
         for i in range(20)
     ]
     engine = DlmEngine(loads, CFG, Limits(resident_w=3000))
@@ -349,3 +374,15 @@ def _assert_max_off(h: FakeHouse, max_off: dict[str, float]) -> None:
             assert t - off_at.pop(action.load_id) <= max_off[action.load_id]
     for load_id, t in off_at.items():
         assert end - t <= max_off[load_id]
+
+
+def test_cycling_load_does_not_make_a_shed_load_oscillate() -> None:
+    loads = [green("ev", 3700)]
+    engine = DlmEngine(loads, replace(CFG, restore_lookback_s=400), LIMIT)
+    h = FakeHouse.build(engine, loads, lambda t: 2200 if t % 300 < 120 else 300)
+    h.run(0, 1800)
+    assert offs([a for _, a in h.log]) == ["ev"]
+    assert ons([a for _, a in h.log]) == []
+    h.base_w = lambda _t: 300
+    h.run(1800, 2400)
+    assert ons([a for _, a in h.log]) == ["ev"]

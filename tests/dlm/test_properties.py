@@ -16,22 +16,38 @@ from custom_components.balance.dlm import (
 )
 from tests.dlm.dlm_house import FakeHouse
 
-CFG = EngineConfig(reaction_s=5, debounce_s=2, restore_gap_s=10, restore_margin_w=100,
-                   min_off_s=20, rotate_lead_s=30, settle_s=3)
+CFG = EngineConfig(
+    reaction_s=5,
+    debounce_s=2,
+    restore_gap_s=10,
+    restore_margin_w=100,
+    restore_lookback_s=10,
+    min_off_s=20,
+    rotate_lead_s=30,
+    settle_s=3,
+)
 STEPS = 1500
 
 loads_strategy = st.lists(
-    st.tuples(st.sampled_from(list(Priority)), st.integers(100, 4000), st.integers(0, 120),
-              st.integers(420, 900)),
-    min_size=1, max_size=8,
+    st.tuples(
+        st.sampled_from(list(Priority)),
+        st.integers(100, 4000),
+        st.integers(0, 120),
+        st.integers(420, 900),
+    ),
+    min_size=1,
+    max_size=8,
 )
-trace_strategy = st.lists(st.tuples(st.integers(1, 300), st.integers(0, 9000)),
-                          min_size=1, max_size=12)
+trace_strategy = st.lists(
+    st.tuples(st.integers(1, 300), st.integers(0, 9000)), min_size=1, max_size=12
+)
 
 
 def _build(spec: list[tuple[Priority, int, int, int]]) -> list[LoadConfig]:
-    return [LoadConfig(f"l{i}", p, w, min_on_s=on, max_off_s=off)
-            for i, (p, w, on, off) in enumerate(spec)]
+    return [
+        LoadConfig(f"l{i}", p, w, min_on_s=on, max_off_s=off)
+        for i, (p, w, on, off) in enumerate(spec)
+    ]
 
 
 def _base(trace: list[tuple[int, int]]) -> list[float]:
@@ -42,20 +58,23 @@ def _base(trace: list[tuple[int, int]]) -> list[float]:
     return values[:STEPS]
 
 
-def _simulate(spec: list[tuple[Priority, int, int, int]], trace: list[tuple[int, int]],
-              limit: int) -> FakeHouse:
+def _simulate(
+    spec: list[tuple[Priority, int, int, int]], trace: list[tuple[int, int]], limit: int
+) -> FakeHouse:
     loads = _build(spec)
     base = _base(trace)
-    h = FakeHouse.build(DlmEngine(loads, CFG, Limits(resident_w=limit)), loads,
-                        lambda t: base[int(t)])
+    h = FakeHouse.build(
+        DlmEngine(loads, CFG, Limits(resident_w=limit)), loads, lambda t: base[int(t)]
+    )
     h.run(0, STEPS)
     return h
 
 
 @settings(max_examples=60, deadline=None)
 @given(loads_strategy, trace_strategy, st.integers(1000, 10000))
-def test_invariants(spec: list[tuple[Priority, int, int, int]], trace: list[tuple[int, int]],
-                    limit: int) -> None:
+def test_invariants(
+    spec: list[tuple[Priority, int, int, int]], trace: list[tuple[int, int]], limit: int
+) -> None:
     h = _simulate(spec, trace, limit)
     loads = {c.load_id: c for c in _build(spec)}
     off_at: dict[str, float] = {}
@@ -79,10 +98,14 @@ def test_invariants(spec: list[tuple[Priority, int, int, int]], trace: list[tupl
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(100, 4000), min_size=1, max_size=8), trace_strategy,
-       st.integers(1000, 10000))
+@given(
+    st.lists(st.integers(100, 4000), min_size=1, max_size=8),
+    trace_strategy,
+    st.integers(1000, 10000),
+)
 def test_overload_cleared_within_reaction_when_sheddable(
-        watts: list[int], trace: list[tuple[int, int]], limit: int) -> None:
+    watts: list[int], trace: list[tuple[int, int]], limit: int
+) -> None:
     spec = [(Priority.GREEN, w, 0, 900) for w in watts]
     capped = [(d, min(w, limit)) for d, w in trace]
     h = _simulate(spec, capped, limit)

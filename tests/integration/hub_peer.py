@@ -258,7 +258,7 @@ class HubPeer:
         for link in self.active:
             link.send(message)
 
-    def handle(self, link: _Link, message: Message, seq: int) -> None:  # noqa: C901
+    def handle(self, link: _Link, message: Message, seq: int) -> None:
         st = self.state
         if type(message) in self.ignore:
             return
@@ -334,11 +334,12 @@ class HubPeer:
                 channel,
             ):
                 continue
-            values = tuple(
-                ArchiveValue(hours.get(t, MISSING)) for t in range(req.start, req.end, 3600)
-            )
-            link.send(ArchiveRecords(req.req_id, node_id, channel, req.start, 1, values))
-            sent += len(values)
+            times = range(req.start, req.end, 3600)
+            for first in range(0, len(times), 480):  # at most 480 values a frame
+                chunk = times[first : first + 480]
+                values = tuple(ArchiveValue(hours.get(t, MISSING)) for t in chunk)
+                link.send(ArchiveRecords(req.req_id, node_id, channel, chunk[0], 1, values))
+                sent += len(values)
         link.send(ArchiveEnd(req.req_id, sent, 0))
 
     # ------------------------------------------------------------------ messages

@@ -151,3 +151,13 @@ def test_rates() -> None:
     assert power_w(1_000_000, 1000) == 1000.0
     assert rate_per_hour(600_000, 1000) == 0.6  # 600 L/h at 1 L per pulse = 0.6 m³/h
     assert power_w(0, 1000) == 0.0
+
+
+def test_total_at() -> None:
+    """The total at an earlier or later count of the same epoch; None for another epoch."""
+    total = ChannelTotal(100, offset=1.0)
+    assert total.total_at(0, 0) is None
+    total.update(1000, 2)
+    assert total.total_at(900, 2) == 10.0
+    assert total.total_at(1100, 2) == 12.0
+    assert total.total_at(5, 3) is None

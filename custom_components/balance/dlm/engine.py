@@ -6,6 +6,7 @@ that survives restarts, e.g. epoch seconds) and applies the returned actions.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 
 from .models import (
@@ -36,8 +37,12 @@ _NO_DEADLINE_RANK = -1e12
 class DlmEngine:
     """Decides which managed loads to shed, defer and restore; one `update()` per reading."""
 
-    def __init__(self, loads: Sequence[LoadConfig], config: EngineConfig | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        loads: Sequence[LoadConfig],
+        config: EngineConfig | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         """Create an engine for `loads` (ids must be unique)."""
         self._cfg = config or EngineConfig()
         self._limits = limits or Limits()
@@ -49,6 +54,7 @@ class DlmEngine:
         self._now: float | None = None
         self._house_w: float | None = None
         self._est_w = 0.0
+        self._peaks: deque[tuple[float, float]] = deque()  # (time, estimate), decreasing values
         self._over_since: float | None = None
         self._missing_since: float | None = None
         self._fault = False
@@ -76,8 +82,9 @@ class DlmEngine:
         for runtime in self._loads.values():
             runtime.off_today_s = 0.0
 
-    def update(self, now_s: float, house_w: float | None,
-               readings: Mapping[str, LoadReading]) -> list[Action]:
+    def update(
+        self, now_s: float, house_w: float | None, readings: Mapping[str, LoadReading]
+    ) -> list[Action]:
         """Take the house power (None: unavailable) and load readings; return commands."""
         dt_s = 0.0 if self._now is None else max(0.0, now_s - self._now)
         self._now = now_s
@@ -99,10 +106,12 @@ class DlmEngine:
         self._shed_if_over(now_s, limit)
         self._yellow_max_off(now_s, limit)
         self._restore_one(now_s, limit)
+        self._remember_estimate(now_s)
         return self._actions
 
-    def adopt(self, now_s: float, readings: Mapping[str, LoadReading],
-              persisted: PersistedState) -> None:
+    def adopt(
+        self, now_s: float, readings: Mapping[str, LoadReading], persisted: PersistedState
+    ) -> None:
         """Resume after a restart: re-hold loads we recorded as held that are still off."""
         self._now = now_s
         for load_id, runtime in self._loads.items():
@@ -160,8 +169,9 @@ class DlmEngine:
             for i, r in self._loads.items()
             if r.held is not None
         }
-        return PersistedState(held=held, off_today_s={i: r.off_today_s
-                                                      for i, r in self._loads.items()})
+        return PersistedState(
+            held=held, off_today_s={i: r.off_today_s for i, r in self._loads.items()}
+        )
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -198,9 +208,13 @@ class DlmEngine:
                 continue
             if runtime.held is LoadStatus.SHED:
                 runtime.held = LoadStatus.DEFERRED
-            elif (runtime.held is None and runtime.observed is Observed.ON
-                  and runtime.pending is None and not runtime.failed
-                  and self._min_on_done(runtime, now_s)):
+            elif (
+                runtime.held is None
+                and runtime.observed is Observed.ON
+                and runtime.pending is None
+                and not runtime.failed
+                and self._min_on_done(runtime, now_s)
+            ):
                 self._turn_off(runtime, LoadStatus.DEFERRED, ActionReason.DEFER, now_s)
 
     def _shed_if_over(self, now_s: float, limit: float | None) -> None:
@@ -214,16 +228,20 @@ class DlmEngine:
         if now_s - self._over_since < self._cfg.debounce_s:
             return
         for chosen in select_shed(self._candidates(now_s), self._est_w - limit):
-            self._turn_off(self._loads[chosen.load_id], LoadStatus.SHED,
-                           ActionReason.OVER_LIMIT, now_s)
+            self._turn_off(
+                self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.OVER_LIMIT, now_s
+            )
             self._shed_this_update = True
         self._unreachable = self._est_w > limit
 
     def _yellow_max_off(self, now_s: float, limit: float | None, rotate: bool = True) -> None:
         """Restore yellow loads at max-off; shortly before, swap in another load if possible."""
         shed_yellows = sorted(
-            (r for r in self._loads.values()
-             if r.held is LoadStatus.SHED and r.cfg.priority is Priority.YELLOW),
+            (
+                r
+                for r in self._loads.values()
+                if r.held is LoadStatus.SHED and r.cfg.priority is Priority.YELLOW
+            ),
             key=lambda r: r.held_since_s,
         )
         for runtime in shed_yellows:
@@ -235,15 +253,16 @@ class DlmEngine:
             due_at = runtime.cfg.max_off_s - self._cfg.rotate_lead_s
             if runtime.held is None or now_s - runtime.held_since_s < due_at:
                 continue
-            if limit is None or self._est_w + runtime.restore_w() <= limit:
+            if limit is None or self._recent_peak(now_s) + runtime.restore_w() <= limit:
                 self._turn_on(runtime, ActionReason.HEADROOM, now_s)
                 return
             need = self._est_w + runtime.restore_w() - limit
             swap = select_shed(self._candidates(now_s), need)
             if sum(c.power_w for c in swap) >= need:
                 for chosen in swap:
-                    self._turn_off(self._loads[chosen.load_id], LoadStatus.SHED,
-                                   ActionReason.ROTATION, now_s)
+                    self._turn_off(
+                        self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.ROTATION, now_s
+                    )
                 self._turn_on(runtime, ActionReason.ROTATION, now_s)
                 return
 
@@ -267,21 +286,39 @@ class DlmEngine:
             else:
                 reason = ActionReason.WINDOW
             needed = runtime.restore_w() + self._cfg.restore_margin_w
-            if limit is None or self._est_w + needed <= limit:
+            if limit is None or self._recent_peak(now_s) + needed <= limit:
                 self._turn_on(runtime, reason, now_s)
                 return
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _remember_estimate(self, now_s: float) -> None:
+        """Keep the post-decision estimate for the look-back peak (monotonic deque)."""
+        while self._peaks and self._peaks[-1][1] <= self._est_w:
+            self._peaks.pop()
+        self._peaks.append((now_s, self._est_w))
+
+    def _recent_peak(self, now_s: float) -> float:
+        """Highest estimate of the look-back window, including the current one."""
+        horizon = now_s - self._cfg.restore_lookback_s
+        while self._peaks and self._peaks[0][0] < horizon:
+            self._peaks.popleft()
+        return max(self._est_w, self._peaks[0][1]) if self._peaks else self._est_w
 
     def _candidates(self, now_s: float) -> list[Candidate]:
         """Loads that may be switched off now."""
         result = []
         for runtime in self._loads.values():
             priority = runtime.cfg.priority
-            if (priority is Priority.RED or runtime.held is not None
-                    or runtime.pending is not None or runtime.failed
-                    or not runtime.sheddable_draw() or not self._min_on_done(runtime, now_s)
-                    or self._committed(runtime, now_s)):
+            if (
+                priority is Priority.RED
+                or runtime.held is not None
+                or runtime.pending is not None
+                or runtime.failed
+                or not runtime.sheddable_draw()
+                or not self._min_on_done(runtime, now_s)
+                or self._committed(runtime, now_s)
+            ):
                 continue
             if priority is Priority.YELLOW:
                 rank = runtime.off_today_s
@@ -293,11 +330,15 @@ class DlmEngine:
 
     def _held_in_restore_order(self, now_s: float) -> list[LoadRuntime]:
         """Held loads, yellow first (longest off first), then green by least slack."""
+
         def key(runtime: LoadRuntime) -> tuple[int, float, float]:
             slack = self._slack(runtime, now_s)
             is_green = runtime.cfg.priority is Priority.GREEN
-            return (int(is_green), slack if slack is not None else float("inf"),
-                    runtime.held_since_s)
+            return (
+                int(is_green),
+                slack if slack is not None else float("inf"),
+                runtime.held_since_s,
+            )
 
         held = [r for r in self._loads.values() if r.held is not None and r.pending is None]
         return sorted(held, key=key)
@@ -312,8 +353,12 @@ class DlmEngine:
     def _committed(self, runtime: LoadRuntime, now_s: float) -> bool:
         """A green load with a pending need that must run now to meet its deadline."""
         slack = self._slack(runtime, now_s)
-        return (slack is not None and runtime.plan is not None and runtime.plan.remaining_s > 0
-                and slack <= self._cfg.green_slack_s)
+        return (
+            slack is not None
+            and runtime.plan is not None
+            and runtime.plan.remaining_s > 0
+            and slack <= self._cfg.green_slack_s
+        )
 
     def _defer_wanted(self, runtime: LoadRuntime, now_s: float) -> bool:
         """True when a green load should stay off for now."""
@@ -329,8 +374,9 @@ class DlmEngine:
     def _min_on_done(self, runtime: LoadRuntime, now_s: float) -> bool:
         return runtime.on_since_s is not None and now_s - runtime.on_since_s >= runtime.cfg.min_on_s
 
-    def _turn_off(self, runtime: LoadRuntime, status: LoadStatus, reason: ActionReason,
-                  now_s: float) -> None:
+    def _turn_off(
+        self, runtime: LoadRuntime, status: LoadStatus, reason: ActionReason, now_s: float
+    ) -> None:
         self._est_w -= runtime.draw_w()
         self._actions.append(runtime.command(ActionKind.TURN_OFF, reason, now_s))
         runtime.hold(status, now_s)

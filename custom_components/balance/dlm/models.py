@@ -83,6 +83,7 @@ class EngineConfig:
     debounce_s: float = 5.0  # overloads shorter than this are ignored (kettle inrush)
     restore_gap_s: float = 30.0  # minimum time between two turn-on commands
     restore_margin_w: float = 200.0  # headroom needed on top of a load's power to restore it
+    restore_lookback_s: float = 300.0  # headroom is judged on the peak of this recent window
     min_off_s: float = 60.0  # a shed load stays off at least this long
     rotate_lead_s: float = 60.0  # swap a yellow load this long before its max-off
     green_slack_s: float = 900.0  # safety margin before a green load's latest start
@@ -96,8 +97,15 @@ class EngineConfig:
             raise ValueError("debounce_s must be within [0, reaction_s]")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        for name in ("restore_gap_s", "restore_margin_w", "min_off_s", "rotate_lead_s",
-                     "green_slack_s", "sensor_timeout_s", "settle_s"):
+        for name in (
+            "restore_gap_s",
+            "restore_margin_w",
+            "min_off_s",
+            "rotate_lead_s",
+            "green_slack_s",
+            "sensor_timeout_s",
+            "settle_s",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

@@ -64,8 +64,9 @@ class LoadRuntime:
         """True when switching it off would reduce the house power."""
         return self.draw_w() >= _MIN_DRAW_W
 
-    def observe(self, reading: LoadReading | None, now_s: float, dt_s: float,
-                cfg: EngineConfig) -> Action | None:
+    def observe(
+        self, reading: LoadReading | None, now_s: float, dt_s: float, cfg: EngineConfig
+    ) -> Action | None:
         """Take a new reading; return a retry command if one is due."""
         state = reading.state if reading is not None else Observed.UNAVAILABLE
         if self.held is not None:

@@ -194,11 +194,11 @@ class HubClient:
         device: str | None = None,
         psk: bytes | None = None,
         name: str = "Home Assistant",
-        keepalive_interval: float = KEEPALIVE_INTERVAL,
-        receive_timeout: float = RECEIVE_TIMEOUT,
-        request_timeout: float = REQUEST_TIMEOUT,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        time_sync_interval: float = TIME_SYNC_INTERVAL,
+        keepalive_interval: float | None = None,
+        receive_timeout: float | None = None,
+        request_timeout: float | None = None,
+        connect_timeout: float | None = None,
+        time_sync_interval: float | None = None,
         backoff: Backoff | None = None,
         opener: Opener | None = None,
     ) -> None:
@@ -210,11 +210,12 @@ class HubClient:
         self.device = device
         self.psk = psk
         self.name = name
-        self.keepalive_interval = keepalive_interval
-        self.receive_timeout = receive_timeout
-        self.request_timeout = request_timeout
-        self.connect_timeout = connect_timeout
-        self.time_sync_interval = time_sync_interval
+        # None: the module defaults (docs/protocol.md), read now so tests can shorten them.
+        self.keepalive_interval = keepalive_interval or KEEPALIVE_INTERVAL
+        self.receive_timeout = receive_timeout or RECEIVE_TIMEOUT
+        self.request_timeout = request_timeout or REQUEST_TIMEOUT
+        self.connect_timeout = connect_timeout or CONNECT_TIMEOUT
+        self.time_sync_interval = time_sync_interval or TIME_SYNC_INTERVAL
         self.backoff = backoff or Backoff()
         self._opener = opener
         self.hub_hello: Hello | None = None

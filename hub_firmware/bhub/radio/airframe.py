@@ -129,7 +129,7 @@ def decode_command(packet):
     """(origin, frame_counter, target, cmd_id, output, state) of a command packet, or None."""
     if len(packet) < _COMMAND_SIZE or packet[0] != (FORMAT_VERSION << 4) | KIND_COMMAND:
         return None
-    origin, counter, hops, _, _ = struct.unpack_from(_HEADER, packet, 0)
+    _, origin, counter, hops, _ = struct.unpack_from(_HEADER, packet, 0)
     if hops > MAX_HOPS:
         return None
     return (origin, counter) + struct.unpack_from(_COMMAND, packet, _HEADER_SIZE)

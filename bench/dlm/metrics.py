@@ -1,0 +1,100 @@
+"""Per-run figures: seconds over the limit beyond the reaction time, violations, ops, peak."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from .home import MANAGED, BenchHome
+from .strategies import YELLOW_MAX_OFF_S
+
+YELLOWS = tuple(n for n, p in MANAGED.items() if p.value == "yellow")
+PEAK_WINDOW_S = 900  # peak_kw is the highest 15-minute mean (demand-billing convention)
+
+
+@dataclass
+class Metrics:
+    """Figures of one strategy on one trace (or summed over traces)."""
+
+    over_limit_s: float = 0.0
+    unavoidable_s: float = 0.0
+    yellow_violations: int = 0
+    green_misses: int = 0
+    switch_ops: int = 0
+    peak_kw: float = 0.0
+
+    def add(self, other: Metrics) -> None:
+        """Sum counts, keep the highest peak."""
+        self.over_limit_s += other.over_limit_s
+        self.unavoidable_s += other.unavoidable_s
+        self.yellow_violations += other.yellow_violations
+        self.green_misses += other.green_misses
+        self.switch_ops += other.switch_ops
+        self.peak_kw = max(self.peak_kw, other.peak_kw)
+
+    def as_dict(self) -> dict[str, float | int]:
+        """JSON-ready figures."""
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+class OverLimitCounter:
+    """Counts over-limit time minus the first step of each run (the reaction time)."""
+
+    def __init__(self, limit_w: float, dt_s: float) -> None:
+        """Minute steps of `dt_s` against `limit_w`."""
+        self.limit_w = limit_w
+        self.dt_s = dt_s
+        self.run = 0
+        self.over_s = 0.0
+        self.unavoidable_s = 0.0
+        self.peak_w = 0.0
+        self._window: deque[float] = deque(maxlen=max(1, int(PEAK_WINDOW_S // dt_s)))
+
+    def add(self, power_w: float, red_w: float) -> None:
+        """One step's mean power and its red (unsheddable) part."""
+        self._window.append(power_w)
+        if len(self._window) == self._window.maxlen:
+            self.peak_w = max(self.peak_w, sum(self._window) / len(self._window))
+        if power_w <= self.limit_w:
+            self.run = 0
+            return
+        self.run += 1
+        if self.run > 1:
+            self.over_s += self.dt_s
+            if red_w > self.limit_w:
+                self.unavoidable_s += self.dt_s
+
+
+class Recorder:
+    """Collects the figures of one closed-loop run."""
+
+    def __init__(self, limit_w: float, dt_s: float) -> None:
+        """Track against `limit_w`."""
+        self.counter = OverLimitCounter(limit_w, dt_s)
+        self.dt_s = dt_s
+        self.off_steps = dict.fromkeys(YELLOWS, 0)
+        self.yellow_violations = 0
+        self.switch_ops = 0
+
+    def step(self, home: BenchHome, ops: int) -> None:
+        """After a household step."""
+        self.switch_ops += ops
+        self.counter.add(home.total_w, home.red_w())
+        for name in YELLOWS:
+            if home.supplied(name):
+                self.off_steps[name] = 0
+                continue
+            self.off_steps[name] += 1
+            if self.off_steps[name] * self.dt_s == YELLOW_MAX_OFF_S + self.dt_s:
+                self.yellow_violations += 1
+
+    def result(self, home: BenchHome) -> Metrics:
+        """Figures of the run."""
+        return Metrics(
+            over_limit_s=self.counter.over_s,
+            unavoidable_s=self.counter.unavoidable_s,
+            yellow_violations=self.yellow_violations,
+            green_misses=len(home.misses),
+            switch_ops=self.switch_ops,
+            peak_kw=self.counter.peak_w / 1000.0,
+        )

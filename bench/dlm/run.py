@@ -1,0 +1,198 @@
+"""`make bench-dlm`: none / naive / ours / MILP optimum per home, and a 50-home transformer.
+
+Environment: BENCH_QUICK=1 (2 seeds, 3 days, 10 homes x 2 days), BENCH_NO_OPT=1 (skip the MILP),
+BENCH_WORKERS (default 2). The last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.dlm.home import DAY_S, LIMIT_W, MANAGED, BenchHome  # noqa: E402
+from bench.dlm.metrics import Metrics, Recorder  # noqa: E402
+from bench.dlm.strategies import (  # noqa: E402
+    YELLOW_MAX_OFF_S,
+    YELLOW_MIN_ON_S,
+    Naive,
+    NoControl,
+    Ours,
+    Strategy,
+)
+from bench.dlm.transformer import TransformerResult, run_transformer  # noqa: E402
+
+STEP_S = 60
+STRATEGIES = ("none", "naive", "ours", "optimum")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Sizes of one bench run."""
+
+    seeds: int
+    days: int
+    tx_homes: int
+    tx_days: int
+    optimum: bool
+    workers: int
+
+
+def config_from_env() -> BenchConfig:
+    """Full or quick mode from the environment."""
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    return BenchConfig(
+        seeds=2 if quick else 20,
+        days=3 if quick else 30,
+        tx_homes=10 if quick else 50,
+        tx_days=2 if quick else 14,
+        optimum=os.environ.get("BENCH_NO_OPT") != "1",
+        workers=int(os.environ.get("BENCH_WORKERS", "2")),
+    )
+
+
+@dataclass
+class RunResult:
+    """Figures, missed deadlines and (for the MILP) the per-load trace of one run."""
+
+    metrics: Metrics
+    misses: set[tuple[str, float]]
+    base: list[float]
+    demand: list[list[float]]
+
+
+def simulate(
+    seed: int, days: int, make: Callable[[BenchHome], Strategy], trace: bool = False
+) -> RunResult:
+    """Closed loop: the strategy acts on the last step's readings, then the household steps."""
+    home = BenchHome(seed)
+    strategy = make(home)
+    recorder = Recorder(LIMIT_W, STEP_S)
+    base: list[float] = []
+    demand: list[list[float]] = [[] for _ in MANAGED]
+    now = home.start_s
+    for _ in range(days * DAY_S // STEP_S):
+        ops = strategy.control(now, home)
+        home.advance(now, STEP_S)
+        recorder.step(home, ops)
+        if trace:
+            base.append(home.red_w())
+            for column, name in zip(demand, MANAGED, strict=True):
+                column.append(home.load_w(name))
+        now += STEP_S
+    return RunResult(recorder.result(home), home.misses, base, demand)
+
+
+def run_seed(args: tuple[int, int, bool]) -> dict[str, Metrics]:
+    """All strategies on one household seed.
+
+    A strategy's green_misses are the deadlines it missed that the uncontrolled home met; for
+    `none` they are the misses inherent in the demand (e.g. a shower just before a check).
+    """
+    seed, days, with_optimum = args
+    none = simulate(seed, days, lambda _h: NoControl(), trace=with_optimum)
+    result = {"none": none.metrics}
+    for name, make in (("naive", _naive), ("ours", _ours)):
+        run = simulate(seed, days, make)
+        run.metrics.green_misses = len(run.misses - none.misses)
+        result[name] = run.metrics
+    if with_optimum:
+        result["optimum"] = optimum_metrics(none.base, none.demand)
+    return result
+
+
+def _naive(_home: BenchHome) -> Strategy:
+    return Naive(LIMIT_W)
+
+
+def _ours(home: BenchHome) -> Strategy:
+    return Ours(home, LIMIT_W)
+
+
+def optimum_metrics(base: list[float], demand: list[list[float]]) -> Metrics:
+    """Solve the MILP on the uncontrolled trace and score its power series."""
+    from bench.dlm.metrics import OverLimitCounter
+    from bench.dlm.optimum import OptLoad, solve
+
+    loads = [
+        OptLoad(
+            name,
+            priority.value == "yellow",
+            int(YELLOW_MAX_OFF_S // STEP_S),
+            int(YELLOW_MIN_ON_S // STEP_S),
+        )
+        for name, priority in MANAGED.items()
+    ]
+    result = solve(base, demand, loads, LIMIT_W)
+    counter = OverLimitCounter(LIMIT_W, STEP_S)
+    for power, red in zip(result.power_w, base, strict=True):
+        counter.add(power, red)
+    return Metrics(
+        over_limit_s=counter.over_s,
+        unavoidable_s=counter.unavoidable_s,
+        switch_ops=result.switch_ops,
+        peak_kw=counter.peak_w / 1000.0,
+    )
+
+
+def run(cfg: BenchConfig, plot_path: Path | None) -> dict[str, object]:
+    """Whole bench; returns the JSON summary."""
+    started = time.monotonic()
+    jobs = [(seed, cfg.days, cfg.optimum) for seed in range(1, cfg.seeds + 1)]
+    if cfg.workers > 1:
+        with Pool(cfg.workers) as pool:
+            per_seed = pool.map(run_seed, jobs)
+            tx = run_transformer(cfg.tx_homes, cfg.tx_days, pool.map)
+    else:
+        per_seed = [run_seed(job) for job in jobs]
+        tx = run_transformer(cfg.tx_homes, cfg.tx_days, map)
+    totals = {name: Metrics() for name in STRATEGIES if name != "optimum" or cfg.optimum}
+    for result in per_seed:
+        for name, metrics in result.items():
+            totals[name].add(metrics)
+    _print_tables(cfg, totals, tx, time.monotonic() - started)
+    if plot_path is not None:
+        tx.plot(plot_path)
+    summary: dict[str, object] = {name: m.as_dict() for name, m in totals.items()}
+    summary["transformer"] = tx.as_dict()
+    return summary
+
+
+def _print_tables(
+    cfg: BenchConfig, totals: dict[str, Metrics], tx: TransformerResult, elapsed: float
+) -> None:
+    print(
+        f"households: {cfg.seeds} seeds x {cfg.days} winter days, {STEP_S} s steps, "
+        f"limit {LIMIT_W / 1000:.1f} kW; elapsed {elapsed:.0f} s"
+    )
+    head = "strategy  over_limit_s  unavoidable_s  yellow_viol  green_miss  switch_ops  peak_kw"
+    print(head)
+    for name, m in totals.items():
+        print(
+            f"{name:8} {m.over_limit_s:13.0f} {m.unavoidable_s:14.0f} {m.yellow_violations:12d}"
+            f" {m.green_misses:11d} {m.switch_ops:11d} {m.peak_kw:8.2f}"
+        )
+    print(tx.table())
+
+
+def main() -> None:
+    """Entry point."""
+    cfg = config_from_env()
+    plot = (
+        None if os.environ.get("BENCH_QUICK") == "1" else ROOT / "docs" / "img" / "transformer.png"
+    )
+    summary = run(cfg, plot)
+    print(json.dumps(summary, sort_keys=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Diagnostics of the BALANCE integration (the pre-shared key is redacted)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_PSK
+from .coordinator import BalanceConfigEntry
+from .hub.client import describe
+from .load_management import is_load_management
+from .load_management.diagnostics import config_entry_diagnostics
+
+TO_REDACT = {CONF_PSK, CONF_HOST, "nonce"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: BalanceConfigEntry
+) -> dict[str, Any]:
+    """Return the link state, the inventory and the live values of one hub."""
+    if is_load_management(entry):
+        return config_entry_diagnostics(entry)
+    coordinator = entry.runtime_data.coordinator
+    client = entry.runtime_data.client
+    nodes: list[dict[str, Any]] = []
+    for node in coordinator.nodes.values():
+        nodes.append(
+            {
+                "info": describe(node.info),
+                "status": describe(node.status) if node.status else None,
+                "report_seq": node.report_seq,
+                "epoch": node.epoch,
+                "channels": [
+                    {
+                        "channel": ch.channel,
+                        "medium": ch.medium.name.lower(),
+                        "name": ch.name,
+                        "pulse_constant": ch.pulse_constant,
+                        "count": ch.count,
+                        "rate_mph": ch.rate_mph,
+                        "flags": ch.flags,
+                        "total": ch.value,
+                        "state": ch.total.to_dict(),
+                    }
+                    for ch in node.channels.values()
+                ],
+                "outputs": [describe(state) for state in node.outputs.values()],
+                "alarms": [
+                    {"channel": channel, "kind": int(kind), "active": active}
+                    for (channel, kind), active in node.alarms.items()
+                ],
+            }
+        )
+    hello = client.hub_hello
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "link": {
+            "connected": coordinator.connected,
+            "authenticated": client.authenticated,
+            "session_version": client.session_version,
+            "hub_hello": async_redact_data(describe(hello), TO_REDACT) if hello else None,
+            "connects": client.connects,
+            "disconnects": client.disconnects,
+            "last_error": str(client.last_error) if client.last_error else None,
+            "decoder": asdict(client.stats),
+        },
+        "hub_info": describe(coordinator.hub_info) if coordinator.hub_info else None,
+        "nodes": nodes,
+    }

@@ -1,0 +1,22 @@
+"""Diagnostics of a load-management entry."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+
+from .manager import LoadManager
+
+
+def config_entry_diagnostics(entry: ConfigEntry) -> dict[str, Any]:
+    """Options, managed loads, engine state and what is persisted."""
+    manager: LoadManager = entry.runtime_data
+    return {
+        "options": dict(entry.options),
+        "loads": {load_id: asdict(load) for load_id, load in manager.loads.items()},
+        "engine": asdict(manager.state()),
+        "guard_policy": asdict(manager.engine.guard_policy()),
+        **manager.diagnostics(),
+    }

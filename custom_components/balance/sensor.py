@@ -1,0 +1,293 @@
+"""Sensors of the BALANCE integration: meter totals, power/flow and node health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfVolume,
+    UnitOfVolumeFlowRate,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import BalanceConfigEntry, BalanceCoordinator, ChannelData, NodeData
+from .entity import BalanceEntity
+from .hub.messages import Medium, NodeStatus
+from .load_management import is_load_management
+from .load_management import sensor as lm_sensor
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BalanceChannelSensorDescription(SensorEntityDescription):
+    """A sensor computed from one pulse channel."""
+
+    media: frozenset[Medium]
+    value_fn: Callable[[ChannelData], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BalanceNodeSensorDescription(SensorEntityDescription):
+    """A sensor of a radio node's health."""
+
+    value_fn: Callable[[NodeStatus], StateType | datetime]
+
+
+def _flow_l_min(channel: ChannelData) -> float | None:
+    rate = channel.rate_per_hour  # m³/h
+    return None if rate is None else round(rate * 1000 / 60, 3)
+
+
+def _power_w(channel: ChannelData) -> float | None:
+    rate = channel.rate_per_hour  # kW
+    return None if rate is None else round(rate * 1000, 1)
+
+
+def _flow_m3_h(channel: ChannelData) -> float | None:
+    rate = channel.rate_per_hour
+    return None if rate is None else round(rate, 4)
+
+
+def _last_seen(status: NodeStatus) -> datetime | None:
+    return datetime.fromtimestamp(status.last_seen, UTC) if status.last_seen else None
+
+
+CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
+    BalanceChannelSensorDescription(
+        key="energy",
+        translation_key="energy",
+        media=frozenset({Medium.ELECTRICITY}),
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=lambda ch: ch.value,
+    ),
+    BalanceChannelSensorDescription(
+        key="heat",
+        translation_key="heat",
+        media=frozenset({Medium.HEAT}),
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=lambda ch: ch.value,
+    ),
+    BalanceChannelSensorDescription(
+        key="water",
+        translation_key="water",
+        media=frozenset({Medium.WATER}),
+        device_class=SensorDeviceClass.WATER,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda ch: ch.value,
+    ),
+    BalanceChannelSensorDescription(
+        key="gas",
+        translation_key="gas",
+        media=frozenset({Medium.GAS}),
+        device_class=SensorDeviceClass.GAS,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda ch: ch.value,
+    ),
+    BalanceChannelSensorDescription(
+        key="power",
+        translation_key="power",
+        media=frozenset({Medium.ELECTRICITY}),
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_power_w,
+    ),
+    BalanceChannelSensorDescription(
+        key="heat_power",
+        translation_key="heat_power",
+        media=frozenset({Medium.HEAT}),
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_power_w,
+    ),
+    BalanceChannelSensorDescription(
+        key="water_flow",
+        translation_key="water_flow",
+        media=frozenset({Medium.WATER}),
+        device_class=SensorDeviceClass.VOLUME_FLOW_RATE,
+        native_unit_of_measurement=UnitOfVolumeFlowRate.LITERS_PER_MINUTE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=_flow_l_min,
+    ),
+    BalanceChannelSensorDescription(
+        key="gas_flow",
+        translation_key="gas_flow",
+        media=frozenset({Medium.GAS}),
+        device_class=SensorDeviceClass.VOLUME_FLOW_RATE,
+        native_unit_of_measurement=UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        value_fn=_flow_m3_h,
+    ),
+)
+
+NODE_SENSORS: tuple[BalanceNodeSensorDescription, ...] = (
+    BalanceNodeSensorDescription(
+        key="battery",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda st: st.battery_pct,
+    ),
+    BalanceNodeSensorDescription(
+        key="battery_voltage",
+        translation_key="battery_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda st: st.battery_mv / 1000,
+    ),
+    BalanceNodeSensorDescription(
+        key="rssi",
+        translation_key="rssi",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda st: st.rssi,
+    ),
+    BalanceNodeSensorDescription(
+        key="hops",
+        translation_key="hops",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda st: st.hops,
+    ),
+    BalanceNodeSensorDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_last_seen,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BalanceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add sensors for every node now and for nodes that join later."""
+    if is_load_management(entry):
+        await lm_sensor.async_setup_entry(hass, entry, async_add_entities)
+        return
+    coordinator = entry.runtime_data.coordinator
+
+    @callback
+    def _add_node(node: NodeData) -> None:
+        entities: list[SensorEntity] = [
+            BalanceChannelSensor(coordinator, node, channel, description)
+            for channel in node.channels.values()
+            for description in CHANNEL_SENSORS
+            if channel.medium in description.media
+        ]
+        if coordinator.is_radio_node(node.node_id):
+            entities.extend(
+                BalanceNodeSensor(coordinator, node, description) for description in NODE_SENSORS
+            )
+        async_add_entities(entities)
+
+    entry.async_on_unload(coordinator.async_add_node_listener(_add_node))
+
+
+class BalanceChannelSensor(BalanceEntity, SensorEntity):
+    """Total, power or flow of one meter channel."""
+
+    entity_description: BalanceChannelSensorDescription
+
+    def __init__(
+        self,
+        coordinator: BalanceCoordinator,
+        node: NodeData,
+        channel: ChannelData,
+        description: BalanceChannelSensorDescription,
+    ) -> None:
+        """Bind to one channel."""
+        super().__init__(coordinator, node, description, f"{channel.channel}-{description.key}")
+        self.channel_no = channel.channel
+        self._attr_translation_placeholders = {"channel": channel.name or str(channel.channel)}
+
+    @property
+    def channel(self) -> ChannelData | None:
+        """Current data of the channel."""
+        node = self.node
+        return node.channels.get(self.channel_no) if node else None
+
+    @property
+    def available(self) -> bool:
+        """Available while the link is up and the channel has reported."""
+        channel = self.channel
+        return super().available and channel is not None and channel.count is not None
+
+    @property
+    def native_value(self) -> StateType:
+        """Value computed from the channel."""
+        channel = self.channel
+        return None if channel is None else self.entity_description.value_fn(channel)
+
+
+class BalanceNodeSensor(BalanceEntity, SensorEntity):
+    """Battery, radio and reachability of a D100FC node."""
+
+    entity_description: BalanceNodeSensorDescription
+
+    def __init__(
+        self,
+        coordinator: BalanceCoordinator,
+        node: NodeData,
+        description: BalanceNodeSensorDescription,
+    ) -> None:
+        """Bind to one node."""
+        super().__init__(coordinator, node, description, description.key)
+
+    @property
+    def available(self) -> bool:
+        """Available once the node reported its status."""
+        node = self.node
+        return super().available and node is not None and node.status is not None
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Value from the node's last status."""
+        node = self.node
+        if node is None or node.status is None:
+            return None
+        return self.entity_description.value_fn(node.status)

@@ -1,0 +1,1 @@
+"""Boards: wire the hub core (bhub) to hardware. `esp32` is the real hub, `sim` the host sim."""

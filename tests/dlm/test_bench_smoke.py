@@ -1,0 +1,26 @@
+"""The DLM benchmark in quick mode, in-process: JSON shape and ours' hard guarantees."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from bench.dlm.run import BenchConfig, run
+
+KEYS = {"over_limit_s", "yellow_violations", "green_misses", "switch_ops", "peak_kw"}
+
+
+def test_quick_bench_shape_and_guarantees() -> None:
+    with_optimum = importlib.util.find_spec("highspy") is not None
+    cfg = BenchConfig(seeds=2, days=3, tx_homes=10, tx_days=2, optimum=with_optimum, workers=1)
+    summary = json.loads(json.dumps(run(cfg, plot_path=None)))
+    strategies = ["none", "naive", "ours"] + (["optimum"] if with_optimum else [])
+    assert set(summary) == {*strategies, "transformer"}
+    for name in strategies:
+        assert set(summary[name]) >= KEYS
+    assert summary["ours"]["yellow_violations"] == 0
+    assert summary["ours"]["green_misses"] == 0
+    assert summary["ours"]["over_limit_s"] <= summary["none"]["over_limit_s"]
+    tx = summary["transformer"]
+    assert tx["participation_pct"] == [0, 20, 40, 60, 100]
+    assert len(tx["peak_kw"]) == len(tx["overload_min"]) == 5

@@ -1,0 +1,1 @@
+"""Integration tests of the BALANCE integration (real Home Assistant test harness)."""
