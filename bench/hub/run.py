@@ -47,6 +47,10 @@ homeassistant:
 recorder:
 logger:
   default: warning
+  logs:
+    homeassistant.bootstrap: info
+    custom_components.bench_probe: info
+    custom_components.balance: debug
 bench_probe:
 {probe}
 """
@@ -94,6 +98,7 @@ def _run_hass(config: Path, args: argparse.Namespace, extra_path: str) -> dict[s
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
+        cwd=config,  # `-m` puts the cwd first on sys.path: not this repository's custom_components
     )
     deadline = time.monotonic() + args.setup_timeout + args.warmup + args.duration + 120
     try:

@@ -11,7 +11,12 @@ from homeassistant.helpers.typing import ConfigType
 from . import load_management
 from .config_flow import create_client
 from .const import DOMAIN
-from .coordinator import BalanceConfigEntry, BalanceCoordinator, BalanceRuntimeData
+from .coordinator import (
+    BalanceConfigEntry,
+    BalanceCoordinator,
+    BalanceRuntimeData,
+    totals_store,
+)
 from .entity import MANUFACTURER
 from .load_management.services import async_setup_services
 
@@ -74,6 +79,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: BalanceConfigEntry) -> 
     if unloaded:
         await entry.runtime_data.coordinator.async_shutdown()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BalanceConfigEntry) -> None:
+    """Forget the stored meter totals of a removed hub."""
+    if not load_management.is_load_management(entry):
+        await totals_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

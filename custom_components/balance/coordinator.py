@@ -76,6 +76,11 @@ SAFETY_KINDS = (AlarmKind.PHASE_LOSS, AlarmKind.NEUTRAL_VOLTAGE, AlarmKind.ARCIN
 NO_CHANNEL = 0xFF
 
 
+def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Storage of a hub entry's channel totals (ChannelTotal.to_dict per channel)."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
+
+
 def channel_key(node_id: int, channel: int) -> str:
     """Key of a channel in options and storage."""
     return f"{node_id}:{channel}"
@@ -159,9 +164,7 @@ class BalanceCoordinator:
         self.disconnect_reason: str | None = None
         self._listeners: dict[int | None, list[CALLBACK_TYPE]] = {}
         self._node_listeners: list[NodeListener] = []
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.totals"
-        )
+        self._store = totals_store(hass, entry.entry_id)
         self._stored: dict[str, Any] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
         self._plausibility_timers: dict[tuple[int, int, int], CALLBACK_TYPE] = {}
@@ -486,6 +489,7 @@ class BalanceCoordinator:
             self.last_connected = time.time()
             self.disconnect_reason = None
             self.hub_info = self.client.hub_info or self.hub_info
+            self._update_hub_device()
             self._check_firmware()
             self._sync_nodes(self.client.nodes.values())
             self.entry.async_create_background_task(
@@ -549,6 +553,16 @@ class BalanceCoordinator:
             for node in self.nodes.values()
             for channel in node.channels.values()
         ]
+
+    @callback
+    def _update_hub_device(self) -> None:
+        """A reflashed hub reports a new firmware version after reconnecting."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device({(DOMAIN, self.hub_id)})
+        if device is not None and self.hub_info is not None:
+            registry.async_update_device(
+                device.id, sw_version=self.hub_info.firmware, model=self.hub_info.model
+            )
 
     @callback
     def _check_firmware(self) -> None:

@@ -31,7 +31,7 @@ def node_device_info(coordinator: BalanceCoordinator, node: NodeData) -> DeviceI
         model=kind,
         name=f"{kind} {node.node_id:08X}",
         serial_number=f"{node.node_id:08X}",
-        sw_version=node.info.firmware,
+        sw_version=node.info.firmware or None,
         via_device=(DOMAIN, coordinator.hub_id),
     )
 

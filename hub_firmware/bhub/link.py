@@ -120,6 +120,7 @@ class Session:
             self.hub.detach(self)
         try:
             self.writer.close()
+            await self.writer.wait_closed()  # MicroPython closes the socket only here
         except OSError:
             pass
         if self._reader_task is not None and self._reader_task is not asyncio.current_task():
@@ -273,6 +274,9 @@ class StdioStream:
             flush()
 
     def close(self):
+        pass
+
+    async def wait_closed(self):
         pass
 
 

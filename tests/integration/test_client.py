@@ -252,3 +252,15 @@ async def test_serial_link() -> None:
 def test_describe() -> None:
     """Messages as dicts for diagnostics."""
     assert describe(Ping(3)) == {"token": 3, "type": "Ping"}
+
+
+async def test_sequence_exhaustion_closes(hub: HubPeer) -> None:
+    """A session that ran out of sequence numbers is closed (the next one has new keys)."""
+    client = HubClient(host="127.0.0.1", port=hub.port)
+    await client.connect()
+    assert client._session is not None
+    client._session.tx_seq = 0xFFFFFFFF
+    with pytest.raises(HubConnectionError):
+        await client.request_state()
+    assert not client.connected
+    await client.disconnect()

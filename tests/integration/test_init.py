@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -21,12 +22,16 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.balance.const import DOMAIN
 from custom_components.balance.hub.messages import (
+    Alarm,
     AlarmKind,
     ChannelFlag,
     ChannelInfo,
+    ChannelReading,
+    Counters,
     Medium,
     NodeInfo,
     NodeKind,
+    NodeStatus,
 )
 
 from .conftest import eventually, settle
@@ -109,6 +114,8 @@ async def test_outdated_firmware_issue(
     await eventually(
         lambda: registry.async_get_issue(DOMAIN, f"firmware_outdated_{HUB_ID}") is None
     )
+    device = dr.async_get(hass).async_get_device({(DOMAIN, HUB_ID)})
+    assert device is not None and device.sw_version == "1.3.0"
 
 
 async def test_bad_key_starts_reauth(
@@ -297,3 +304,92 @@ async def test_stop_event_closes_link(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     assert not client.connected
+
+
+async def test_unusual_messages(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, peer: HubPeer
+) -> None:
+    """Duplicates, unknown nodes, channels, media and alarm kinds are handled quietly."""
+    coordinator = loaded_entry.runtime_data.coordinator
+    peer.set_count(0, 1, 1000)
+    await settle(hass)
+    duplicate = Counters(0, 1, peer.state.report_seq, peer.state.epoch,
+                         (ChannelReading(1, 9999, 0, 0),))  # fmt: skip
+    peer.push(duplicate)
+    await settle(hass)
+    assert hass.states.get(ENERGY).state == "1.0"
+    # an unknown channel, an unknown node's status and alarm, an unknown alarm kind
+    peer.push(Counters(0, 1, 999, peer.state.epoch, (ChannelReading(9, 5, 0, 0),)))
+    peer.push(NodeStatus(0x3003, 3000, 50, -90, 3, 0, 0))
+    peer.push(Alarm(0x3003, 1, AlarmKind.MAGNETIC, 1, 0, 0))
+    peer.push(Alarm(0, 1, 200, 1, 0, 0))
+    # a channel with a medium this integration does not know
+    peer.state.nodes[0x3003] = NodeInfo(
+        0x3003, NodeKind.D100FC, "1", (ChannelInfo(1, 9, 0), ChannelInfo(2, Medium.GAS, 0)), 0
+    )
+    await settle(hass, 20)
+    assert 0x3003 in coordinator.nodes
+    assert list(coordinator.nodes[0x3003].channels) == [2]
+    # the backfill seam's archive access
+    peer.state.archive[(0, 1)] = {7200: 5}
+    records = await coordinator.async_request_archive(0, 1, 7200, 10800)
+    assert records[0].values[0].count == 5
+    assert [spec.channel for spec in coordinator.channel_specs()][:2] == [1, 2]
+
+
+async def test_calibrate_before_first_report(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, peer: HubPeer
+) -> None:
+    """A register reading given before any pulse becomes the offset."""
+    coordinator = loaded_entry.runtime_data.coordinator
+    peer.state.nodes[0x4004] = NodeInfo(
+        0x4004, NodeKind.D100FC, "1", (ChannelInfo(1, Medium.WATER, 0),), 0
+    )
+    peer.push(NodeStatus(0x4004, 3000, 50, -90, 3, 0, 0))
+    await eventually(lambda: 0x4004 in coordinator.nodes, hass)
+    await coordinator.async_calibrate(f"{0x4004}:1", register=12.5)
+    assert coordinator.nodes[0x4004].channels[1].total.total == 12.5
+
+
+async def test_backfill_failure_is_logged(
+    hass: HomeAssistant, config_entry: MockConfigEntry, peer: HubPeer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """An unexpected backfill error is logged and the entry keeps working."""
+    config_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.balance.coordinator.async_backfill", side_effect=RuntimeError("boom")
+    ):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await settle(hass)
+    assert "Archive backfill of BH-00A1B2 failed" in caplog.text
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_platform_failure_closes_link(
+    hass: HomeAssistant, config_entry: MockConfigEntry, peer: HubPeer
+) -> None:
+    """If the platforms cannot be set up, the link does not linger."""
+    config_entry.add_to_hass(hass)
+    with patch(
+        "homeassistant.config_entries.ConfigEntries.async_forward_entry_setups",
+        side_effect=RuntimeError("platform bug"),
+    ):
+        await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    await settle(hass)
+    assert not any(link for link in peer.links if not link.closed)
+
+
+async def test_remove_entry_forgets_totals(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, peer: HubPeer, hass_storage: dict
+) -> None:
+    """Removing the hub deletes its stored totals."""
+    peer.set_count(0, 1, 10)
+    await settle(hass)
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    key = f"{DOMAIN}.{loaded_entry.entry_id}.totals"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage

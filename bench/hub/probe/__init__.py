@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.typing import ConfigType
 
 DOMAIN = "bench_probe"
+_LOGGER = logging.getLogger(__name__)
 TICKS_PER_KWH_S = 10.0  # total kWh = count / 1000, count = 0.1 ms ticks -> seconds = kWh / 10
 
 
@@ -95,9 +97,11 @@ class Probe:
         start = time.monotonic()
         await self.add_hub()
         entry_s = time.monotonic() - start
+        _LOGGER.info("Hub added in %.2f s, waiting for %s totals", entry_s, self.conf["channels"])
         async with asyncio.timeout(self.conf["setup_timeout"]):
             await self.all_seen.wait()
         setup_s = time.monotonic() - start
+        _LOGGER.info("All totals after %.2f s; measuring", setup_s)
         await asyncio.sleep(self.conf["warmup"])
         self.latencies, self.events = [], 0
         cpu, times, wall = time.thread_time(), os.times(), time.monotonic()

@@ -398,9 +398,10 @@ class HubClient:
 
     def _write(self, session: _Session, message: Message) -> int:
         seq = session.tx_seq
-        if seq >= MAX_SEQ:
-            session.closed.set()
-            raise HubConnectionError("sequence numbers exhausted")
+        if seq >= MAX_SEQ:  # a new session has new keys (docs/protocol.md)
+            error = HubConnectionError("sequence numbers exhausted")
+            self._close_soon(session, error)
+            raise error
         session.tx_seq += 1
         session.writer.write(encode_frame(message.TYPE, seq, encode_payload(message), session.key))
         session.last_tx = asyncio.get_running_loop().time()

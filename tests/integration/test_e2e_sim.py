@@ -1,0 +1,118 @@
+"""End to end: Home Assistant against the real hub firmware (sim board) under MicroPython.
+
+The sim board runs hub_firmware/boards/sim.py on the MicroPython unix port with the default
+household, started at the scenario's first minute, when the 7.4 kW EV wallbox is charging.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_HOST,
+    CONF_PORT,
+    SERVICE_TURN_OFF,
+    STATE_OFF,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.balance.const import DOMAIN
+
+from .conftest import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "hub_firmware"
+MICROPYTHON = shutil.which("micropython") or str(ROOT / ".venv" / "bin" / "micropython")
+SCENARIO_START = 1_768_168_800  # 2026-01-12 00:00 +02:00, the EV is charging until 00:45
+ENERGY = "sensor.balance_hub_j100uc_sim_0001_energy_1"
+POWER = "sensor.balance_hub_j100uc_sim_0001_power_1"
+EV_OUTPUT = "switch.balance_hub_j100uc_sim_0001_output_1"  # output 0 supplies the EV wallbox
+
+pytestmark = pytest.mark.skipif(
+    not (FIRMWARE / "boards" / "sim.py").exists() or not Path(MICROPYTHON).exists(),
+    reason="MicroPython sim board not available",
+)
+
+
+@pytest.fixture
+def sim_port(unused_tcp_port: int, tmp_path: Path) -> Generator[int]:
+    """Start the sim board on 127.0.0.1 and wait until it listens."""
+    log = tmp_path / "sim.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [
+                MICROPYTHON, "-m", "boards.sim",
+                "--scenario", "sim/scenarios/default.json",
+                "--tcp", f"127.0.0.1:{unused_tcp_port}",
+                "--start-time", str(SCENARIO_START),
+                "--speed", "10",
+                "--push-interval", "0.5",
+                "--state-dir", str(tmp_path / "state"),
+            ],
+            cwd=FIRMWARE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while "ready" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"sim board did not start: {log.read_text()}")
+            time.sleep(0.05)
+        yield unused_tcp_port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _value(hass: HomeAssistant, entity_id: str) -> float | None:
+    state = hass.states.get(entity_id)
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    return float(state.state)
+
+
+async def test_sim_household_end_to_end(hass: HomeAssistant, sim_port: int) -> None:
+    """Set up through the flow; pulses move the total; the contactor cuts the EV's power."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "network"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim_port}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.unique_id == "J100UC-SIM-0001"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    # Pulses of the household's main meter reach the energy total.
+    await eventually(lambda: _value(hass, ENERGY) is not None, hass)
+    first = _value(hass, ENERGY)
+    await eventually(lambda: (_value(hass, ENERGY) or 0) > (first or 0), hass)
+    # The EV wallbox is charging: the main meter shows well over 5 kW.
+    await eventually(lambda: (_value(hass, POWER) or 0) > 5000, hass)
+
+    # Opening the EV's contactor from Home Assistant cuts the appliance in the household.
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: EV_OUTPUT}, blocking=True
+    )
+    assert hass.states.get(EV_OUTPUT).state == STATE_OFF
+    await eventually(lambda: (_value(hass, POWER) or 1e9) < 4000, hass)
+    before = _value(hass, ENERGY)
+    await eventually(lambda: (_value(hass, ENERGY) or 0) > (before or 0), hass)
+    assert hass.states.get(EV_OUTPUT).state == STATE_OFF
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
