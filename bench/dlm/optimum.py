@@ -1,90 +1,154 @@
-"""Offline MILP (HiGHS) bound on the switch operations needed to respect the house limit.
+"""Offline MILP (HiGHS): fewest switch operations for the same task the strategies solve.
 
-Input is the uncontrolled ("none") trace: per-minute red/unmanaged power `base[t]` and the demand
-`demand[l][t]` of each managed load. The model is solved per overload episode (over-limit minutes
-closer than `MERGE_MIN` apart are merged); all loads are on before and after an episode.
+The uncontrolled ("none") run gives the *exogenous* demand: red/unmanaged power, when each
+appliance is asked to work and how much, hot-water draws, EV plug-in/departure. The MILP then
+chooses the supply `x[l,t]` of every managed load per step and follows the consequences, so that
+demand deferred by shedding comes back later, as it does in the closed loop:
 
-    x[l,t] in {0,1}  supply of load l in minute t        o[t] in {0,1}  minute t over the limit
-    s[l,t] >= |x[l,t] - x[l,t-1]|  (t = 0..T, x[l,-1] = x[l,T] = 1)    switch operations
-    base[t] + sum_l demand[l][t] x[l,t] <= limit + M[t] o[t]
-    yellow l:  sum_{k=t..t+K} x[l,k] >= 1                 (off at most K = max_off minutes)
-               x[l,t] - x[l,t-1] <= x[l,t+j], j < m        (on for m = min_on minutes after restore)
-    minimise   BIG * sum_t o[t] + sum_{l,t} s[l,t]
+* **queue loads** (EV, kettle, fridge, heat pump): work arrives as in the uncontrolled trace
+  (`a[t]`, in steps at rated power); served work `y[t]` in [0, x[t]] never runs ahead of the
+  arrivals, and a supplied load with at least one step of backlog must run at full power
+  (binary `q[t]`). EV: the session's energy arrives at plug-in, is served only while plugged and
+  must be delivered by departure (up to the 50 Wh the miss check tolerates).
+* **programmes** (washing machine, dishwasher): a started programme advances only while
+  supplied; its phase (heat / wash / spin, >= 100 W) is tracked with binaries `g[b,t] =
+  [progress >= b]` and it must be finished 4 h after its start.
+* **boiler**: tank heat `H[t]` (J above cold water), `H[t+1] = H[t] + P x z[t] dt - draw[t] -
+  loss(H[t]) + unmet[t] - spill[t]` with the linear lower bound of the stratified model's loss;
+  the thermostat must heat when `H < H_on` (thermocline past the sensor) and then keeps heating
+  until the tank is full (binaries `s[t]` heating, `f[t]` full); hot water may go lukewarm
+  (`unmet`) only once the tank is empty; `H >= 50 %` of a full tank at 06:00 and 18:00.
+* **oven**: its time passes unpowered, so its trace power is simply multiplied by `x`.
 
-The demand a shed load would have later (EV energy, a thermostat's recovery) is not added back,
-and green deadlines are not modelled: the relaxation can only make the optimum cheaper, so its
-switch count is a lower bound for any strategy working on the same demand.
+Yellow loads are off at most 15 consecutive steps and stay on 5 steps after a restore. The house
+power must stay under the limit; a run of over-limit steps costs BIG per step after its first
+(the reaction step), and a step where exogenous demand rose is a new reaction step too (the
+metric's rule). Switch operations are the on/off transitions of `x`. Minimise
+`BIG * steps beyond reaction + switch operations`.
+
+Everything the household may do is allowed (a relaxation where the model is coarse: heating
+whenever the tank is below full, a linear loss bound, programmes' minor phases drawing 0 W), so
+the optimum is a lower bound for any strategy on the same demand, with hindsight. The horizon is
+cut into days at quiet steps near local noon (no programme, EV session, kettle or oven around);
+every load is on at a cut.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
-MERGE_MIN = 20
+from .trace import Trace
+
 BIG = 1000.0
-TIME_LIMIT_S = 20.0
-
-
-@dataclass(frozen=True)
-class OptLoad:
-    """A managed load as the MILP sees it."""
-
-    name: str
-    yellow: bool
-    max_off_min: int
-    min_on_min: int
+TIME_LIMIT_S = 60.0
+INF = 1e30
+PHASE_MIN_W = 100.0  # programme phases below this are modelled as drawing 0 W (relaxation)
+FRESH_RISE_W = 200.0  # an exogenous rise this large starts a new reaction window
 
 
 @dataclass(frozen=True)
 class OptResult:
-    """Minute powers after the optimal switching and its number of switch operations."""
+    """Power after the optimal switching, its switch operations and the proven lower bound."""
 
     power_w: list[float]
     switch_ops: int
-    episodes: int
-    optimal_episodes: int
+    ops_bound: float
+    windows: int
+    optimal_windows: int
+    beyond_steps: int
 
 
-def episodes(over: Sequence[bool]) -> list[tuple[int, int]]:
-    """Half-open minute ranges covering the over-limit minutes, merged when close."""
-    spans: list[tuple[int, int]] = []
-    for t, flag in enumerate(over):
-        if not flag:
-            continue
-        if spans and t - spans[-1][1] < MERGE_MIN:
-            spans[-1] = (spans[-1][0], t + 1)
-        else:
-            spans.append((t, t + 1))
-    return spans
+QUEUE_LOADS = ("ev_charger", "kettle", "fridge", "heat_pump")
+PROGRAMME_LOADS = ("washing_machine", "dishwasher")
 
 
-def solve(
-    base: Sequence[float],
-    demand: Sequence[Sequence[float]],
-    loads: Sequence[OptLoad],
-    limit_w: float,
-) -> OptResult:
-    """Optimal switching over the whole trace, episode by episode."""
-    power = [b + sum(d[t] for d in demand) for t, b in enumerate(base)]
-    ops = 0
-    spans = episodes([p > limit_w for p in power])
-    optimal = 0
-    for start, end in spans:
-        window_power, window_ops, is_optimal = _solve_episode(
-            [base[t] for t in range(start, end)],
-            [[d[t] for t in range(start, end)] for d in demand],
-            loads,
-            limit_w,
+def fresh_steps(trace: Trace) -> list[bool]:
+    """Steps where exogenous demand rose (red power or a load asked to work)."""
+    n = len(trace.base)
+    fresh = [False] * n
+    for t in range(1, n):
+        rise = max(0.0, trace.base[t] - trace.base[t - 1])
+        for series in trace.power.values():
+            rise += max(0.0, series[t] - series[t - 1])
+        fresh[t] = rise >= FRESH_RISE_W
+    return fresh
+
+
+def cut_points(trace: Trace, steps_per_day: int) -> list[int]:
+    """Window boundaries: quiet steps near local noon."""
+    n = len(trace.base)
+    busy = [False] * n
+    pad = trace.max_off + 10
+    for name in ("kettle", "oven"):
+        for t, p in enumerate(trace.power[name]):
+            if p > 0:
+                for k in range(max(0, t - pad), min(n, t + pad)):
+                    busy[k] = True
+    for name in PROGRAMME_LOADS:
+        for t0 in trace.starts[name]:
+            for k in range(max(0, t0 - 1), min(n, t0 + trace.deadline_steps + 1)):
+                busy[k] = True
+    for lo, hi in _ev_sessions(trace):
+        if sum(trace.power["ev_charger"][lo:hi]) > 0:
+            for k in range(lo, min(n, hi + 1)):
+                busy[k] = True
+    cuts = [0]
+    noon = 12 * 3600.0
+    t = 0
+    while True:
+        target = next(
+            (k for k in range(t + steps_per_day // 2, n) if trace.local_s[k] >= noon - 1e-6
+             and trace.local_s[k] < noon + trace.dt_s),
+            None,
         )
-        power[start:end] = window_power
-        ops += window_ops
-        optimal += int(is_optimal)
-    return OptResult(power, ops, len(spans), optimal)
+        if target is None or n - target < steps_per_day // 4:
+            break
+        span = steps_per_day // 4
+        options = [k for k in range(max(t + 1, target - span), min(n, target + span)) if not busy[k]]
+        cut = min(options, key=lambda k: abs(k - target)) if options else target
+        cuts.append(cut)
+        t = cut
+    cuts.append(n)
+    return cuts
+
+
+def _ev_sessions(trace: Trace) -> list[tuple[int, int]]:
+    sessions = []
+    start = None
+    for t, plugged in enumerate(trace.ev_plugged):
+        if plugged and start is None:
+            start = t
+        elif not plugged and start is not None:
+            sessions.append((start, t))
+            start = None
+    if start is not None:
+        sessions.append((start, len(trace.ev_plugged)))
+    return sessions
+
+
+def solve(trace: Trace, steps_per_day: int) -> OptResult:
+    """Optimal switching over the whole trace, window by window."""
+    cuts = cut_points(trace, steps_per_day)
+    fresh = fresh_steps(trace)
+    power: list[float] = []
+    ops = 0
+    bound = 0.0
+    optimal = 0
+    beyond = 0
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        window = _Window(trace, lo, hi, fresh)
+        result = window.solve()
+        power.extend(result.power)
+        ops += result.ops
+        bound += result.bound
+        optimal += int(result.optimal)
+        beyond += result.beyond
+    return OptResult(power, ops, bound, len(cuts) - 1, optimal, beyond)
 
 
 class _Builder:
@@ -92,106 +156,411 @@ class _Builder:
 
     def __init__(self) -> None:
         self.cost: list[float] = []
+        self.lower: list[float] = []
         self.upper: list[float] = []
-        self.integer: list[bool] = []
-        self.rows: list[tuple[float, float, list[int], list[float]]] = []
+        self.integer: list[int] = []
+        self.starts: list[int] = []
+        self.index: list[int] = []
+        self.value: list[float] = []
+        self.row_low: list[float] = []
+        self.row_high: list[float] = []
 
-    def var(self, cost: float, integer: bool) -> int:
+    def var(self, cost: float = 0.0, integer: bool = False, low: float = 0.0,
+            high: float = 1.0) -> int:
         self.cost.append(cost)
-        self.upper.append(1.0)
-        self.integer.append(integer)
+        self.lower.append(low)
+        self.upper.append(high)
+        if integer:
+            self.integer.append(len(self.cost) - 1)
         return len(self.cost) - 1
 
     def row(self, low: float, high: float, terms: dict[int, float]) -> None:
-        self.rows.append((low, high, list(terms), list(terms.values())))
+        self.starts.append(len(self.index))
+        for col, val in terms.items():
+            self.index.append(col)
+            self.value.append(val)
+        self.row_low.append(low)
+        self.row_high.append(high)
 
-    def solve(self) -> tuple[list[float], bool]:
+    def solve(self, time_limit_s: float) -> tuple[list[float], bool, float]:
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", TIME_LIMIT_S)
+        h.setOptionValue("time_limit", time_limit_s)
         h.setOptionValue("threads", 1)
+        h.setOptionValue("mip_rel_gap", 0.0)
         n = len(self.cost)
         inf = highspy.kHighsInf
-        h.addVars(n, np.zeros(n), np.array(self.upper))
+        low = np.array([v if v > -INF / 2 else -inf for v in self.lower])
+        up = np.array([v if v < INF / 2 else inf for v in self.upper])
+        h.addVars(n, low, up)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(self.cost))
-        integ = [i for i, flag in enumerate(self.integer) if flag]
-        h.changeColsIntegrality(
-            len(integ),
-            np.array(integ, dtype=np.int32),
-            np.full(len(integ), highspy.HighsVarType.kInteger),
-        )
-        starts: list[int] = []
-        index: list[int] = []
-        value: list[float] = []
-        for _, _, cols, vals in self.rows:
-            starts.append(len(index))
-            index.extend(cols)
-            value.extend(vals)
-        lows = np.array([r[0] if r[0] > -1e29 else -inf for r in self.rows])
-        highs = np.array([r[1] if r[1] < 1e29 else inf for r in self.rows])
+        if self.integer:
+            h.changeColsIntegrality(
+                len(self.integer),
+                np.array(self.integer, dtype=np.int32),
+                np.full(len(self.integer), highspy.HighsVarType.kInteger),
+            )
+        rl = np.array([v if v > -INF / 2 else -inf for v in self.row_low])
+        rh = np.array([v if v < INF / 2 else inf for v in self.row_high])
         h.addRows(
-            len(self.rows),
-            lows,
-            highs,
-            len(index),
-            np.array(starts, dtype=np.int32),
-            np.array(index, dtype=np.int32),
-            np.array(value),
+            len(self.row_low),
+            rl,
+            rh,
+            len(self.index),
+            np.array(self.starts, dtype=np.int32),
+            np.array(self.index, dtype=np.int32),
+            np.array(self.value),
         )
         h.run()
-        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        return list(h.getSolution().col_value), optimal
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            print("HiGHS status", h.modelStatusToString(status))
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound) if self.integer else float(info.objective_function_value)
+        if optimal:
+            bound = float(info.objective_function_value)
+        return list(h.getSolution().col_value), optimal, bound
 
 
-def _solve_episode(
-    base: list[float], demand: list[list[float]], loads: Sequence[OptLoad], limit_w: float
-) -> tuple[list[float], int, bool]:
-    window = len(base)
-    b = _Builder()
-    x = [[b.var(0.0, True) for _ in range(window)] for _ in loads]
-    over = [b.var(BIG, True) for _ in range(window)]
-    no = -1e30
-    for li, load in enumerate(loads):
-        switches = [b.var(1.0, False) for _ in range(window + 1)]
-        for t in range(window + 1):
-            prev = x[li][t - 1] if t > 0 else None
-            cur = x[li][t] if t < window else None
-            _abs_row(b, switches[t], cur, prev)
-        if load.yellow:
-            span = load.max_off_min + 1
-            for t in range(window - span + 1):
-                b.row(1.0, 1e30, {x[li][k]: 1.0 for k in range(t, t + span)})
-            for t in range(1, window):  # at t = 0 the load was on before: nothing to hold
-                for j in range(1, min(load.min_on_min, window - t)):
-                    b.row(no, 0.0, {x[li][t]: 1.0, x[li][t - 1]: -1.0, x[li][t + j]: -1.0})
-    for t in range(window):
-        top = base[t] + sum(d[t] for d in demand) - limit_w
-        if top <= 0:
-            continue
-        terms = {x[li][t]: demand[li][t] for li in range(len(loads)) if demand[li][t] > 0}
-        terms[over[t]] = -top
-        b.row(no, limit_w - base[t], terms)
-    values, optimal = b.solve()
-    power = [
-        base[t] + sum(demand[li][t] * round(values[x[li][t]]) for li in range(len(loads)))
-        for t in range(window)
-    ]
-    ops = 0
-    for li in range(len(loads)):
-        states = [1] + [round(values[x[li][t]]) for t in range(window)] + [1]
-        ops += sum(1 for a, c in itertools.pairwise(states) if a != c)
-    return power, ops, optimal
+@dataclass
+class _WindowResult:
+    power: list[float]
+    ops: int
+    bound: float
+    optimal: bool
+    beyond: int
+
+
+class _Window:
+    """One day's model."""
+
+    def __init__(self, trace: Trace, lo: int, hi: int, fresh: list[bool]) -> None:
+        self.tr = trace
+        self.lo = lo
+        self.hi = hi
+        self.n = hi - lo
+        self.fresh = fresh[lo:hi]
+        self.b = _Builder()
+        self.x: dict[str, list[int | None]] = {}  # None: fixed on
+        self.power_terms: list[dict[int, float]] = [{} for _ in range(self.n)]
+        self.power_const = [trace.base[lo + t] for t in range(self.n)]
+
+    # -- supply variables -------------------------------------------------------------------
+
+    def _supply(self, name: str, active: Sequence[bool]) -> list[int | None]:
+        """Binary supply where the load may draw; fixed on elsewhere."""
+        xs: list[int | None] = [self.b.var(0.0, True) if a else None for a in active]
+        self.x[name] = xs
+        return xs
+
+    def _xterm(self, xs: list[int | None], t: int) -> tuple[dict[int, float], float]:
+        """x[t] as (terms, constant)."""
+        v = xs[t]
+        return ({v: 1.0}, 0.0) if v is not None else ({}, 1.0)
+
+    # -- load models --------------------------------------------------------------------------
+
+    def _oven(self) -> None:
+        series = self.tr.power["oven"][self.lo : self.hi]
+        active = _dilate([p > 0 for p in series], 0, 0)
+        xs = self._supply("oven", active)
+        for t, p in enumerate(series):
+            if p <= 0:
+                continue
+            v = xs[t]
+            if v is None:
+                self.power_const[t] += p
+            else:
+                self.power_terms[t][v] = self.power_terms[t].get(v, 0.0) + p
+
+    def _queue(self, name: str) -> None:
+        tr = self.tr
+        rated = tr.rated_w[name]
+        series = [p / rated for p in tr.power[name][self.lo : self.hi]]
+        n = self.n
+        b = self.b
+        arrivals = [0.0] * n
+        servable = [True] * n
+        deadline_at: dict[int, float] = {}  # step index -> tolerated shortfall at that time
+        if name == "ev_charger":
+            servable = list(tr.ev_plugged[self.lo : self.hi])
+            for s_lo, s_hi in _ev_sessions(tr):
+                a, z = max(s_lo, self.lo) - self.lo, min(s_hi, self.hi) - self.lo
+                if z <= a:
+                    continue
+                arrivals[a] += sum(series[a:z])
+                deadline_at[z] = tr.ev_tol_steps
+            seen = 0.0
+            active = []
+            for t in range(n):
+                seen += arrivals[t]
+                active.append(servable[t] and seen > 0)
+        elif name == "kettle":
+            arrivals = series
+            active = _dilate([a > 0 for a in arrivals], 0, tr.max_off + 10)
+        else:
+            arrivals = series
+            active = [True] * n
+        total = sum(arrivals)
+        if total <= 0:
+            self._supply(name, [False] * n)
+            return
+        xs = self._supply(name, active)
+        end_slack = 0.0 if name in ("kettle", "ev_charger") else float(tr.max_off)
+        cum_a = 0.0
+        served: int | None = None  # cumulative served work before step t (variable)
+        for t in range(n):
+            cum_a += arrivals[t]
+            if not servable[t] or (cum_a <= 0 and not active[t]):
+                if t + 1 in deadline_at and served is not None:
+                    b.row(cum_a - deadline_at[t + 1], INF, {served: 1.0})
+                continue
+            y = b.var(0.0, False)
+            nxt = b.var(0.0, False, 0.0, INF)
+            # served[t+1] = served[t] + y <= arrivals so far
+            b.row(0.0, 0.0, {nxt: 1.0, y: -1.0, **({served: -1.0} if served is not None else {})})
+            b.row(-INF, cum_a, {nxt: 1.0})
+            v = xs[t]
+            if v is not None:
+                b.row(-INF, 0.0, {y: 1.0, v: -1.0})  # y <= x
+            q = b.var(0.0, True)
+            # backlog = cum_a - served[t] >= 1 forces q: served[t] + M q >= cum_a - 1 + eps
+            big = cum_a + 1.0
+            b.row(cum_a - 1.0 + 1e-6, INF, {q: big, **({served: 1.0} if served is not None else {})})
+            if v is None:
+                b.row(0.0, INF, {y: 1.0, q: -1.0})  # y >= q (always supplied here)
+            else:
+                b.row(-1.0, INF, {y: 1.0, q: -1.0, v: -1.0})  # y >= q + x - 1
+            self.power_terms[t][y] = rated
+            served = nxt
+            if t + 1 in deadline_at:
+                b.row(cum_a - deadline_at[t + 1], INF, {served: 1.0})
+        if served is not None:
+            b.row(total - end_slack, INF, {served: 1.0})
+
+    def _programme(self, name: str) -> None:
+        tr = self.tr
+        n = self.n
+        b = self.b
+        runs = [t0 - self.lo for t0 in tr.starts[name] if self.lo <= t0 < self.hi]
+        active = [False] * n
+        for t0 in runs:
+            for t in range(t0, min(n, t0 + tr.deadline_steps)):
+                active[t] = True
+        xs = self._supply(name, active)
+        phases = tr.programmes[name]
+        total_steps = sum(steps for _, steps in phases)
+        bounds: list[tuple[int, int, float]] = []  # (begin, end, W) of modelled phases
+        at = 0
+        for watts, steps in phases:
+            if watts >= PHASE_MIN_W:
+                bounds.append((at, at + steps, watts))
+            at += steps
+        marks = sorted({m for lo_b, hi_b, _ in bounds for m in (lo_b, hi_b) if m > 0})
+        for t0 in runs:
+            end = min(n, t0 + tr.deadline_steps)
+            big = float(end - t0 + 1)
+            prog: int | None = None  # programme steps done before step t
+            g_prev: dict[int, int | None] = dict.fromkeys(marks)
+            for t in range(t0, end):
+                g: dict[int, int | None] = {}
+                for mark in marks:
+                    if t - t0 < mark or prog is None:
+                        g[mark] = None  # cannot be that far yet
+                        continue
+                    var = b.var(0.0, True)
+                    g[mark] = var
+                    b.row(0.0, INF, {prog: 1.0, var: -float(mark)})  # prog >= mark g
+                    b.row(-INF, mark - 1.0, {prog: 1.0, var: -big})  # prog >= mark -> g
+                    prev = g_prev[mark]
+                    if prev is not None:
+                        b.row(0.0, INF, {var: 1.0, prev: -1.0})
+                v = xs[t]
+                assert v is not None
+                for lo_b, hi_b, watts in bounds:
+                    # in phase [lo_b, hi_b) and supplied: power >= W (g_lo - g_hi + x - 1)
+                    gl = g[lo_b] if lo_b > 0 else None
+                    if lo_b > 0 and gl is None:
+                        continue
+                    pw = b.var(0.0, False, 0.0, watts)
+                    terms: dict[int, float] = {pw: 1.0, v: -watts}
+                    const = 0.0 if lo_b == 0 else -watts
+                    if gl is not None:
+                        terms[gl] = -watts
+                    gh = g[hi_b]
+                    if gh is not None:
+                        terms[gh] = watts
+                    b.row(const, INF, terms)
+                    self.power_terms[t][pw] = 1.0
+                g_prev = g
+                nxt = b.var(0.0, False, 0.0, INF)
+                b.row(0.0, 0.0, {nxt: 1.0, v: -1.0, **({prog: -1.0} if prog is not None else {})})
+                prog = nxt
+            if end - t0 >= tr.deadline_steps and prog is not None:
+                b.row(float(total_steps), INF, {prog: 1.0})
+
+    def _boiler(self) -> None:
+        tr = self.tr
+        spec = tr.boiler
+        assert spec is not None
+        n = self.n
+        dt = tr.dt_s
+        xs = self._supply("boiler", [True] * n)
+        full, on = spec.full_j, spec.on_j
+        per_step = spec.rated_w * dt
+        k_lin = spec.loss_w_per_k / (4186.0 * spec.volume_l)
+        h_vars = [self.b.var(0.0, False, 0.0, full) for _ in range(n + 1)]
+        h0 = min(full, tr.boiler_h[self.lo])
+        self.b.row(h0, h0, {h_vars[0]: 1.0})
+        s_prev: int | None = None
+        prev_heating = tr.boiler_heating[self.lo - 1] if self.lo > 0 else False
+        checks = {c - self.lo for c in tr.checks if self.lo <= c < self.hi}
+        for t in range(n):
+            g = self.lo + t
+            v = xs[t]
+            assert v is not None
+            z = self.b.var(0.0, False)
+            s = self.b.var(0.0, True)
+            f = self.b.var(0.0, True)
+            w = self.b.var(0.0, False)
+            self.b.row(-INF, 0.0, {z: 1.0, v: -1.0})  # z <= x
+            self.b.row(0.0, INF, {h_vars[t]: 1.0, s: on})  # H < H_on -> s = 1
+            # f: within one step's heating of full (the thermostat may stop, the step may be
+            # partial)
+            self.b.row(0.0, INF, {h_vars[t]: 1.0, f: -(full - per_step)})
+            if s_prev is None:
+                if prev_heating:
+                    self.b.row(0.0, INF, {s: 1.0, f: 1.0})
+            else:
+                self.b.row(0.0, INF, {s: 1.0, s_prev: -1.0, f: 1.0})  # s >= s_prev - f
+            self.b.row(-INF, 0.0, {w: 1.0, f: -1.0})  # partial power only near full
+            self.b.row(-1.0, INF, {z: 1.0, s: -1.0, v: -1.0, w: 1.0})  # z >= s + x - 1 - w
+            draw = max(
+                0.0,
+                tr.boiler_h[g] + tr.power["boiler"][g] * dt - tr.boiler_loss_w[g] * dt
+                - tr.boiler_h[g + 1],
+            ) if g + 1 < len(tr.boiler_h) else 0.0
+            loss_const = spec.loss_w_per_k * (spec.cold_c - tr.indoor_c[g]) * dt
+            spill = self.b.var(0.0, False, 0.0, INF)
+            terms = {
+                h_vars[t + 1]: 1.0,
+                h_vars[t]: -(1.0 - k_lin * dt),
+                z: -per_step,
+                spill: 1.0,
+            }
+            if draw > 0:
+                unmet = self.b.var(0.0, False, 0.0, draw)
+                m = self.b.var(0.0, True)
+                self.b.row(-INF, 0.0, {unmet: 1.0, m: -draw})
+                self.b.row(-INF, full, {h_vars[t + 1]: 1.0, m: full * 0.98})
+                terms[unmet] = -1.0
+            self.b.row(-draw - loss_const, -draw - loss_const, terms)
+            self.power_terms[t][z] = spec.rated_w
+            if t in checks:
+                need = min(0.5 * full, tr.boiler_h[g])
+                self.b.row(need, INF, {h_vars[t]: 1.0})
+            s_prev = s
+
+    # -- assembly -----------------------------------------------------------------------------
+
+    def solve(self) -> _WindowResult:
+        tr = self.tr
+        self._oven()
+        for name in QUEUE_LOADS:
+            self._queue(name)
+        for name in PROGRAMME_LOADS:
+            self._programme(name)
+        self._boiler()
+        b = self.b
+        n = self.n
+        # switch operations and yellow rules
+        switch_vars: list[int] = []
+        for name, xs in self.x.items():
+            for t in range(n + 1):
+                prev = xs[t - 1] if t > 0 else None
+                cur = xs[t] if t < n else None
+                if prev is None and cur is None:
+                    continue
+                sv = b.var(1.0, False)
+                switch_vars.append(sv)
+                _abs_row(b, sv, cur, prev)
+            if tr.yellow[name]:
+                span = tr.max_off + 1
+                for t in range(n - span + 1):
+                    window = [xs[k] for k in range(t, t + span)]
+                    if any(v is None for v in window):
+                        continue
+                    b.row(1.0, INF, {v: 1.0 for v in window if v is not None})
+                for t in range(1, n):
+                    cur, prev = xs[t], xs[t - 1]
+                    if cur is None:
+                        continue
+                    for j in range(1, min(tr.min_on, n - t)):
+                        nxt = xs[t + j]
+                        if nxt is None:
+                            continue
+                        terms = {cur: 1.0, nxt: -1.0}
+                        if prev is not None:
+                            terms[prev] = -1.0
+                            b.row(-INF, 0.0, terms)
+                        else:
+                            b.row(-INF, 1.0, terms)
+        # limit with reaction steps
+        over: list[int] = []
+        for t in range(n):
+            o = b.var(0.0, True)
+            over.append(o)
+            terms = dict(self.power_terms[t])
+            top = self.power_const[t] + sum(
+                c * b.upper[v] for v, c in terms.items()
+            ) - tr.limit_w
+            if top <= 0:
+                b.upper[o] = 0.0
+                continue
+            terms[o] = -top
+            b.row(-INF, tr.limit_w - self.power_const[t], terms)
+        beyond: list[int] = []
+        for t in range(1, n):
+            if self.fresh[t]:
+                continue
+            e = b.var(BIG, False)
+            beyond.append(e)
+            b.row(-1.0, INF, {e: 1.0, over[t]: -1.0, over[t - 1]: -1.0})
+        values, optimal, bound = b.solve(TIME_LIMIT_S)
+        power = []
+        for t in range(n):
+            p = self.power_const[t] + sum(c * values[v] for v, c in self.power_terms[t].items())
+            power.append(p)
+        ops = 0
+        for xs in self.x.values():
+            states = [1] + [1 if v is None else round(values[v]) for v in xs] + [1]
+            ops += sum(1 for a, c in zip(states, states[1:], strict=False) if a != c)
+        n_beyond = sum(round(values[e]) for e in beyond)
+        # with no step beyond the reaction in the solution, the optimum has none either (ops <
+        # BIG), so the dual bound on the objective bounds its switch operations
+        ops_bound = float(ops) if optimal else max(0.0, math.ceil(bound - 1e-6))
+        if n_beyond and not optimal:
+            ops_bound = 0.0
+        return _WindowResult(power, ops, float(ops_bound), optimal, n_beyond)
+
+
+def _dilate(flags: Sequence[bool], before: int, after: int) -> list[bool]:
+    n = len(flags)
+    out = [False] * n
+    for t, flag in enumerate(flags):
+        if flag:
+            for k in range(max(0, t - before), min(n, t + after + 1)):
+                out[k] = True
+    return out
 
 
 def _abs_row(b: _Builder, s: int, cur: int | None, prev: int | None) -> None:
     """s >= |cur - prev| where a missing side is the constant 1 (on)."""
-    no = -1e30
-    if cur is None and prev is None:
-        return
     if cur is None or prev is None:
         var = cur if cur is not None else prev
         assert var is not None
-        b.row(1.0, 1e30, {s: 1.0, var: 1.0})  # s >= 1 - x
+        b.row(1.0, INF, {s: 1.0, var: 1.0})  # s >= 1 - x
         return
-    b.row(0.0, 1e30, {s: 1.0, cur: -1.0, prev: 1.0})
-    b.row(no, 0.0, {cur: 1.0, prev: -1.0, s: -1.0})
+    b.row(0.0, INF, {s: 1.0, cur: -1.0, prev: 1.0})
+    b.row(-INF, 0.0, {cur: 1.0, prev: -1.0, s: -1.0})

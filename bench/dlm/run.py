@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:
 
 from bench.dlm.home import DAY_S, LIMIT_W, MANAGED, BenchHome  # noqa: E402
 from bench.dlm.metrics import Metrics, Recorder  # noqa: E402
+from bench.dlm.trace import Trace, TraceRecorder  # noqa: E402
 from bench.dlm.strategies import (  # noqa: E402
     YELLOW_MAX_OFF_S,
     YELLOW_MIN_ON_S,
@@ -62,12 +63,11 @@ def config_from_env() -> BenchConfig:
 
 @dataclass
 class RunResult:
-    """Figures, missed deadlines and (for the MILP) the per-load trace of one run."""
+    """Figures, missed deadlines and (for the MILP) the exogenous demand of one run."""
 
     metrics: Metrics
     misses: set[tuple[str, float]]
-    base: list[float]
-    demand: list[list[float]]
+    trace: Trace | None
 
 
 def simulate(
@@ -77,19 +77,24 @@ def simulate(
     home = BenchHome(seed)
     strategy = make(home)
     recorder = Recorder(LIMIT_W, STEP_S)
-    base: list[float] = []
-    demand: list[list[float]] = [[] for _ in MANAGED]
+    tracer = (
+        TraceRecorder(
+            home, STEP_S, LIMIT_W, int(YELLOW_MAX_OFF_S // STEP_S), int(YELLOW_MIN_ON_S // STEP_S)
+        )
+        if trace
+        else None
+    )
     now = home.start_s
     for _ in range(days * DAY_S // STEP_S):
         ops = strategy.control(now, home)
+        if tracer is not None:
+            tracer.before(now)
         home.advance(now, STEP_S)
         recorder.step(home, ops)
-        if trace:
-            base.append(home.red_w())
-            for column, name in zip(demand, MANAGED, strict=True):
-                column.append(home.load_w(name))
+        if tracer is not None:
+            tracer.after()
         now += STEP_S
-    return RunResult(recorder.result(home), home.misses, base, demand)
+    return RunResult(recorder.result(home), home.misses, tracer.done() if tracer else None)
 
 
 def run_seed(args: tuple[int, int, bool]) -> dict[str, Metrics]:
@@ -106,7 +111,8 @@ def run_seed(args: tuple[int, int, bool]) -> dict[str, Metrics]:
         run.metrics.green_misses = len(run.misses - none.misses)
         result[name] = run.metrics
     if with_optimum:
-        result["optimum"] = optimum_metrics(none.base, none.demand)
+        assert none.trace is not None
+        result["optimum"] = optimum_metrics(none.trace)
     return result
 
 
@@ -118,30 +124,32 @@ def _ours(home: BenchHome) -> Strategy:
     return Ours(home, LIMIT_W)
 
 
-def optimum_metrics(base: list[float], demand: list[list[float]]) -> Metrics:
-    """Solve the MILP on the uncontrolled trace and score its power series."""
+def optimum_metrics(trace: Trace) -> Metrics:
+    """Solve the MILP on the uncontrolled run's demand and score its power series."""
     from bench.dlm.metrics import OverLimitCounter
-    from bench.dlm.optimum import OptLoad, solve
+    from bench.dlm.optimum import solve
 
-    loads = [
-        OptLoad(
-            name,
-            priority.value == "yellow",
-            int(YELLOW_MAX_OFF_S // STEP_S),
-            int(YELLOW_MIN_ON_S // STEP_S),
-        )
-        for name, priority in MANAGED.items()
-    ]
-    result = solve(base, demand, loads, LIMIT_W)
+    result = solve(trace, DAY_S // STEP_S)
     counter = OverLimitCounter(LIMIT_W, STEP_S)
-    for power, red in zip(result.power_w, base, strict=True):
-        counter.add(power, red)
+    for t, (power, red) in enumerate(zip(result.power_w, trace.base, strict=True)):
+        counter.add(power, red, excused_w=_fresh_rise(trace, t))
     return Metrics(
         over_limit_s=counter.over_s,
         unavoidable_s=counter.unavoidable_s,
         switch_ops=result.switch_ops,
         peak_kw=counter.peak_w / 1000.0,
+        ops_bound=result.ops_bound,
     )
+
+
+def _fresh_rise(trace: Trace, t: int) -> float:
+    """Exogenous power rise at step t (red power and loads asked to work) in the trace."""
+    if t == 0:
+        return 0.0
+    rise = max(0.0, trace.base[t] - trace.base[t - 1])
+    for series in trace.power.values():
+        rise += max(0.0, series[t] - series[t - 1])
+    return rise
 
 
 def run(cfg: BenchConfig, plot_path: Path | None) -> dict[str, object]:

@@ -50,7 +50,6 @@ logger:
   logs:
     homeassistant.bootstrap: info
     custom_components.bench_probe: info
-    custom_components.balance: debug
 bench_probe:
 {probe}
 """

@@ -102,13 +102,13 @@ def _metadata(hub_id: str, spec: ChannelSpec) -> StatisticMetaData:
 def _points(
     records: Iterable[ArchiveRecords], first: int, last: int
 ) -> tuple[list[tuple[int, int, int]], int]:
-    """Return the known ``(time, count, epoch)`` in [first, last], sorted, and the missing."""
+    """Return the known hour-aligned ``(time, count, epoch)`` in [first, last], and the missing."""
     points: dict[int, tuple[int, int, int]] = {}
     missing = 0
     for record in records:
         for index, value in enumerate(record.values):
             at = record.start + index * HOUR
-            if not first <= at <= last:
+            if at % HOUR or not first <= at <= last:
                 continue
             if value.count == MISSING:
                 missing += 1

@@ -6,8 +6,8 @@ a range query reads exactly the slots it needs. A record is an hour stamp (u32) 
 count u32 + epoch u16. The stamp is written last: a record cut short by a power loss reads as
 missing, never as wrong values. `archive.idx` maps columns to (node_id, channel).
 
-Size: 8 + 6 * columns bytes per hour. 48 channels: 296 B/h, 31 days (744 h) = 220 KB; the default
-62 days = 440 KB, 21 % of the 2 MB filesystem of a 4 MB ESP32. See docs/hub.md.
+Size: 4 + 6 * columns bytes per hour. 48 channels: 292 B/h, 31 days (744 h) = 217 kB; the default
+62 days = 434 kB, 21 % of the 2 MB filesystem of a 4 MB ESP32. See docs/hub.md.
 """
 
 import struct

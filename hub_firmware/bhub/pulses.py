@@ -84,12 +84,13 @@ class HardwareCounter:
         pass
 
 
-def hardware_counter(pin_no, filter_ns=1_000):
-    """A HardwareCounter on `pin_no` counting rising edges, or None without counter hardware."""
+def hardware_counter(unit, pin_no, filter_ns=1_000):
+    """A HardwareCounter (peripheral `unit`) on `pin_no` counting rising edges, or None
+    without counter hardware."""
     try:
         from machine import Counter, Pin
 
-        counter = Counter(0, Pin(pin_no, Pin.IN), edge=Counter.RISING, filter_ns=filter_ns)
+        counter = Counter(unit, Pin(pin_no, Pin.IN), edge=Counter.RISING, filter_ns=filter_ns)
         return HardwareCounter(counter.value)
     except (ImportError, AttributeError, TypeError, ValueError):
         pass
@@ -97,9 +98,10 @@ def hardware_counter(pin_no, filter_ns=1_000):
         import esp32
         from machine import Pin
 
-        unit = esp32.PCNT(pin=Pin(pin_no, Pin.IN), rising=esp32.PCNT.INCREMENT, filter=1023)
-        unit.start()
-        return HardwareCounter(unit.value, raw_bits=16)
+        pcnt = esp32.PCNT(unit, pin=Pin(pin_no, Pin.IN), rising=esp32.PCNT.INCREMENT,
+                          filter=1023)
+        pcnt.start()
+        return HardwareCounter(pcnt.value, raw_bits=16)
     except (ImportError, AttributeError, TypeError, ValueError):
         return None
 

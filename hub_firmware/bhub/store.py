@@ -48,6 +48,7 @@ class CounterStore:
         self.flush_interval_s = flush_interval_s
         self.bytes_written = 0
         self.flushes = 0
+        self.saved = {}  # the counts of the last flush
         self._next_flush = None
 
     def load(self):
@@ -76,5 +77,6 @@ class CounterStore:
             data.extend(struct.pack(">BI", channel, counts[channel] & 0xFFFFFFFF))
         self.bytes_written += atomic_write(self.path, data)
         self.flushes += 1
+        self.saved = dict(counts)
         if now is not None:
             self._next_flush = now + self.flush_interval_s

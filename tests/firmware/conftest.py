@@ -28,8 +28,9 @@ def start_sim(tmp_path: Path, socket_enabled: None) -> Iterator[type[SimHub]]:
     started: list[SimHub] = []
 
     def start(*options: str, state_dir: Path | None = None) -> SimHub:
-        hub = SimHub(MICROPYTHON, FIRMWARE, DEFAULT_SCENARIO, state_dir or tmp_path / "state",
-                     free_port(), options)  # fmt: skip
+        hub = SimHub(MICROPYTHON, FIRMWARE, DEFAULT_SCENARIO,
+                     state_dir=state_dir or tmp_path / "state", port=free_port(),
+                     options=options)  # fmt: skip
         started.append(hub)
         return hub
 

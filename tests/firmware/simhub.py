@@ -31,7 +31,7 @@ def free_port() -> int:
 class SimHub:
     """`micropython -m boards.sim` listening on 127.0.0.1:<port>."""
 
-    def __init__(self, micropython: Path, firmware: Path, scenario: Path, state_dir: Path,
+    def __init__(self, micropython: Path, firmware: Path, scenario: Path, *, state_dir: Path,
                  port: int, options: tuple[str, ...]) -> None:  # fmt: skip
         state_dir.mkdir(parents=True, exist_ok=True)
         self.port = port

@@ -143,15 +143,17 @@ def test_keepalive_timeout_closes_silent_connection(start_sim):
     assert 1.0 < time.monotonic() - started < 4
 
 
-def test_output_commands_are_acked_and_change_the_main_meter(start_sim):
-    client = start_sim("--speed", "60", "--push-interval", "0.5").connect()
+def test_output_commands_report_state_then_ack(start_sim):
+    client = start_sim().connect()
     client.send(OutputSet(10, 0, 9, 0))
     assert client.wait_for(OutputAck, cmd_id=10).result == 1  # unknown output
     client.send(OutputSet(11, 0, 0, 0))
-    ack = client.wait_for(OutputAck, cmd_id=11)
-    assert (ack.result, ack.state) == (0, 0)
-    state = client.wait_for(OutputState, output=0)
-    assert (state.state, state.cause) == (0, 0)
+    states, ack = client.collect(OutputState, OutputAck)
+    assert (ack.cmd_id, ack.result, ack.state) == (11, 0, 0)
+    assert [(s.output, s.state, s.cause) for s in states] == [(0, 0, 0)]
+    client.send(OutputSet(12, 0, 0, 0))  # no change: acked, no OUTPUT_STATE
+    states, ack = client.collect(OutputState, OutputAck)
+    assert (ack.cmd_id, ack.state, states) == (12, 0, [])
 
 
 def test_time_sync_and_prefilled_archive(start_sim):

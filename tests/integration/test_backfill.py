@@ -265,3 +265,13 @@ async def test_archive_gap_at_baseline(
     assert after[len(rows)]["sum"] == pytest.approx(
         rows[-1]["sum"] + (counts[two] - counts[one]) / 1000
     )
+
+
+def test_metadata_on_newer_home_assistant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where StatisticMetaData has unit_class (newer HA), the unit class is given."""
+    from custom_components.balance import backfill
+
+    assert "has_mean" not in backfill._metadata(HUB_ID, WATER)
+    monkeypatch.setattr(backfill, "_METADATA_KEYS", backfill._METADATA_KEYS | {"unit_class"})
+    assert backfill._metadata(HUB_ID, WATER)["unit_class"] == "volume"  # type: ignore[typeddict-item]
+    assert backfill._metadata(HUB_ID, ELECTRICITY)["unit_class"] == "energy"  # type: ignore[typeddict-item]

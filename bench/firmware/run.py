@@ -1,0 +1,38 @@
+"""Firmware benchmark: prints ONE JSON line with pulse_events_per_s, flash_bytes_per_hour
+(bench/firmware/pulse_bench.py) and frames_routed_per_s, peak_heap_bytes (radio_bench.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def last_json_line(command: list[str], env: dict[str, str] | None = None) -> dict[str, int]:
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=True, timeout=600)  # fmt: skip
+    result: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    env = dict(os.environ, MICROPYPATH=f"{ROOT / 'hub_firmware'}:.frozen")
+    with tempfile.TemporaryDirectory() as state_dir:
+        results = last_json_line(
+            [str(ROOT / ".venv/bin/micropython"), str(HERE / "pulse_bench.py"), state_dir], env
+        )
+    radio_bench = HERE / "radio_bench.py"
+    if radio_bench.exists():
+        radio = last_json_line([sys.executable, str(radio_bench)])
+        results.update((key, radio[key]) for key in ("frames_routed_per_s", "peak_heap_bytes"))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
