@@ -80,7 +80,12 @@ def _onboard() -> str | None:
     )["access_token"]
     _request("POST", "/api/onboarding/core_config", {}, token)
     _request("POST", "/api/onboarding/analytics", {}, token)
-    _request("POST", "/api/onboarding/integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}, token)
+    _request(
+        "POST",
+        "/api/onboarding/integration",
+        {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID},
+        token,
+    )
     return str(token)
 
 

@@ -42,12 +42,11 @@ class Metrics:
 class OverLimitCounter:
     """Counts over-limit time beyond the reaction time (one step per new overload).
 
-    A step above the limit counts when the previous step was above it too and the power that was
-    already flowing then still exceeds the limit: `power - excused_w > limit`, where `excused_w`
-    is the rise of exogenous demand during the step (red power, and loads that stayed supplied
-    but started drawing more: a kettle, a thermostat). A new overload arriving while an earlier
-    one is being shed thus gets its own reaction step; power restored by the strategy is never
-    excused. The first step of a run always is the reaction step.
+    A step above the limit counts when it is still above it without the rise of exogenous demand
+    during the step: `power - excused_w > limit`, where `excused_w` is that rise (red power, and
+    loads that stayed supplied but started drawing more: a kettle, a thermostat). A new overload
+    thus gets one step to be shed, also when it arrives while an earlier one is being shed; an
+    overload the strategy causes itself (restoring a load) or leaves standing counts at once.
     """
 
     def __init__(self, limit_w: float, dt_s: float) -> None:
@@ -69,7 +68,7 @@ class OverLimitCounter:
             self.run = 0
             return
         self.run += 1
-        if self.run > 1 and power_w - excused_w > self.limit_w:
+        if power_w - excused_w > self.limit_w:
             self.over_s += self.dt_s
             if red_w > self.limit_w:
                 self.unavoidable_s += self.dt_s

@@ -48,7 +48,6 @@ BIG = 1000.0
 TIME_LIMIT_S = 60.0
 INF = 1e30
 PHASE_MIN_W = 100.0  # programme phases below this are modelled as drawing 0 W (relaxation)
-FRESH_RISE_W = 200.0  # an exogenous rise this large starts a new reaction window
 
 
 @dataclass(frozen=True)
@@ -63,20 +62,19 @@ class OptResult:
     beyond_steps: int
 
 
-QUEUE_LOADS = ("ev_charger", "kettle", "fridge", "heat_pump")
+QUEUE_LOADS = ("ev_charger", "kettle")
+SCALED_LOADS = ("oven", "fridge", "heat_pump")
 PROGRAMME_LOADS = ("washing_machine", "dishwasher")
 
 
-def fresh_steps(trace: Trace) -> list[bool]:
-    """Steps where exogenous demand rose (red power or a load asked to work)."""
-    n = len(trace.base)
-    fresh = [False] * n
-    for t in range(1, n):
-        rise = max(0.0, trace.base[t] - trace.base[t - 1])
-        for series in trace.power.values():
-            rise += max(0.0, series[t] - series[t - 1])
-        fresh[t] = rise >= FRESH_RISE_W
-    return fresh
+def exogenous_rise(trace: Trace, t: int) -> float:
+    """Rise of exogenous demand at step t in the trace (red power, loads asked to work)."""
+    if t == 0:
+        return 0.0
+    rise = max(0.0, trace.base[t] - trace.base[t - 1])
+    for series in trace.power.values():
+        rise += max(0.0, series[t] - series[t - 1])
+    return rise
 
 
 def cut_points(trace: Trace, steps_per_day: int) -> list[int]:
@@ -134,14 +132,14 @@ def _ev_sessions(trace: Trace) -> list[tuple[int, int]]:
 def solve(trace: Trace, steps_per_day: int) -> OptResult:
     """Optimal switching over the whole trace, window by window."""
     cuts = cut_points(trace, steps_per_day)
-    fresh = fresh_steps(trace)
+    rise = [exogenous_rise(trace, t) for t in range(len(trace.base))]
     power: list[float] = []
     ops = 0
     bound = 0.0
     optimal = 0
     beyond = 0
     for lo, hi in zip(cuts, cuts[1:], strict=False):
-        window = _Window(trace, lo, hi, fresh)
+        window = _Window(trace, lo, hi, rise)
         result = window.solve()
         power.extend(result.power)
         ops += result.ops
@@ -235,12 +233,12 @@ class _WindowResult:
 class _Window:
     """One day's model."""
 
-    def __init__(self, trace: Trace, lo: int, hi: int, fresh: list[bool]) -> None:
+    def __init__(self, trace: Trace, lo: int, hi: int, rise: list[float]) -> None:
         self.tr = trace
         self.lo = lo
         self.hi = hi
         self.n = hi - lo
-        self.fresh = fresh[lo:hi]
+        self.rise = rise[lo:hi]
         self.b = _Builder()
         self.x: dict[str, list[int | None]] = {}  # None: fixed on
         self.power_terms: list[dict[int, float]] = [{} for _ in range(self.n)]
@@ -261,10 +259,12 @@ class _Window:
 
     # -- load models --------------------------------------------------------------------------
 
-    def _oven(self) -> None:
-        series = self.tr.power["oven"][self.lo : self.hi]
-        active = _dilate([p > 0 for p in series], 0, 0)
-        xs = self._supply("oven", active)
+    def _scaled(self, name: str) -> None:
+        """Trace power times supply: time passes unpowered (oven) or thermostatic recovery is
+        not modelled (fridge, heat pump: a relaxation)."""
+        series = self.tr.power[name][self.lo : self.hi]
+        active = [p > 0 for p in series]
+        xs = self._supply(name, active)
         for t, p in enumerate(series):
             if p <= 0:
                 continue
@@ -466,7 +466,8 @@ class _Window:
 
     def solve(self) -> _WindowResult:
         tr = self.tr
-        self._oven()
+        for name in SCALED_LOADS:
+            self._scaled(name)
         for name in QUEUE_LOADS:
             self._queue(name)
         for name in PROGRAMME_LOADS:
@@ -506,27 +507,18 @@ class _Window:
                             b.row(-INF, 0.0, terms)
                         else:
                             b.row(-INF, 1.0, terms)
-        # limit with reaction steps
-        over: list[int] = []
-        for t in range(n):
-            o = b.var(0.0, True)
-            over.append(o)
-            terms = dict(self.power_terms[t])
-            top = self.power_const[t] + sum(
-                c * b.upper[v] for v, c in terms.items()
-            ) - tr.limit_w
-            if top <= 0:
-                b.upper[o] = 0.0
-                continue
-            terms[o] = -top
-            b.row(-INF, tr.limit_w - self.power_const[t], terms)
+        # limit: a step may exceed it only by the exogenous rise of that step (reaction time)
         beyond: list[int] = []
-        for t in range(1, n):
-            if self.fresh[t]:
+        for t in range(n):
+            terms = dict(self.power_terms[t])
+            allowed = tr.limit_w + self.rise[t]
+            top = self.power_const[t] + sum(c * b.upper[v] for v, c in terms.items()) - allowed
+            if top <= 0:
                 continue
-            e = b.var(BIG, False)
+            e = b.var(BIG, True)
             beyond.append(e)
-            b.row(-1.0, INF, {e: 1.0, over[t]: -1.0, over[t - 1]: -1.0})
+            terms[e] = -top
+            b.row(-INF, allowed - self.power_const[t], terms)
         values, optimal, bound = b.solve(TIME_LIMIT_S)
         power = []
         for t in range(n):

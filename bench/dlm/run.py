@@ -127,12 +127,12 @@ def _ours(home: BenchHome) -> Strategy:
 def optimum_metrics(trace: Trace) -> Metrics:
     """Solve the MILP on the uncontrolled run's demand and score its power series."""
     from bench.dlm.metrics import OverLimitCounter
-    from bench.dlm.optimum import solve
+    from bench.dlm.optimum import exogenous_rise, solve
 
     result = solve(trace, DAY_S // STEP_S)
     counter = OverLimitCounter(LIMIT_W, STEP_S)
     for t, (power, red) in enumerate(zip(result.power_w, trace.base, strict=True)):
-        counter.add(power, red, excused_w=_fresh_rise(trace, t))
+        counter.add(power, red, excused_w=exogenous_rise(trace, t))
     return Metrics(
         over_limit_s=counter.over_s,
         unavoidable_s=counter.unavoidable_s,
@@ -140,16 +140,6 @@ def optimum_metrics(trace: Trace) -> Metrics:
         peak_kw=counter.peak_w / 1000.0,
         ops_bound=result.ops_bound,
     )
-
-
-def _fresh_rise(trace: Trace, t: int) -> float:
-    """Exogenous power rise at step t (red power and loads asked to work) in the trace."""
-    if t == 0:
-        return 0.0
-    rise = max(0.0, trace.base[t] - trace.base[t - 1])
-    for series in trace.power.values():
-        rise += max(0.0, series[t] - series[t - 1])
-    return rise
 
 
 def run(cfg: BenchConfig, plot_path: Path | None) -> dict[str, object]:

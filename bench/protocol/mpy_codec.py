@@ -35,4 +35,8 @@ def rate(fn, frames):
     return frames * 1_000_000 / max(1, time.ticks_diff(time.ticks_us(), start))
 
 
-print(json.dumps({"encode_fps": rate(encode_all, COUNT), "decode_fps": rate(decode_all, COUNT // 64 * 64)}))
+print(
+    json.dumps(
+        {"encode_fps": rate(encode_all, COUNT), "decode_fps": rate(decode_all, COUNT // 64 * 64)}
+    )
+)

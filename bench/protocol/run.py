@@ -52,12 +52,14 @@ def _decode() -> int:
 
 def _micropython() -> dict[str, float]:
     env = {**os.environ, "MICROPYPATH": f"{ROOT / 'hub_firmware'}:.frozen"}
+    command = [
+        str(Path(sys.executable).parent / "micropython"),
+        str(Path(__file__).parent / "mpy_codec.py"),
+        "6400",
+    ]
     best = {"encode_fps": 0.0, "decode_fps": 0.0}
     for _ in range(3):
-        out = subprocess.run(
-            [str(Path(sys.executable).parent / "micropython"), str(Path(__file__).parent / "mpy_codec.py"), "6400"],
-            capture_output=True, env=env, check=True, text=True,
-        )  # fmt: skip
+        out = subprocess.run(command, capture_output=True, env=env, check=True, text=True)
         result = json.loads(out.stdout.splitlines()[-1])
         best = {key: max(best[key], result[key]) for key in best}
     return best

@@ -1,14 +1,16 @@
 """Backfill of the hub's hourly archive into long-term statistics, on the real recorder.
 
-A CPython hub (tests/integration/hub_peer.py) serves ARCHIVE_REQUEST over real TCP on
-127.0.0.1 and the integration's HubClient fetches it.
+The integration's HubClient fetches the archive over real TCP on 127.0.0.1 from the CPython test
+hub (tests/integration/hub_peer.py, scripted archives: wraps, restarts, gaps) and from the real
+hub firmware on MicroPython (the sim board fast-forwarded through three days).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,7 @@ from custom_components.balance.backfill import (
     async_backfill,
     statistic_id,
 )
+from custom_components.balance.const import DEFAULT_PULSE_CONSTANT, pulses_per_unit
 from custom_components.balance.hub import HubClient
 from custom_components.balance.hub.messages import (
     MISSING,
@@ -39,6 +42,8 @@ from custom_components.balance.hub.messages import (
     Medium,
 )
 from custom_components.balance.metering import ChannelTotal
+from tests.firmware.mpy_run import MICROPYTHON
+from tests.firmware.simhub import SimHub, free_port
 
 from .hub_peer import HUB_ID, NODE_ID, HubPeer, _Link
 
@@ -275,3 +280,112 @@ def test_metadata_on_newer_home_assistant(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(backfill, "_METADATA_KEYS", backfill._METADATA_KEYS | {"unit_class"})
     assert backfill._metadata(HUB_ID, WATER)["unit_class"] == "volume"  # type: ignore[typeddict-item]
     assert backfill._metadata(HUB_ID, ELECTRICITY)["unit_class"] == "energy"  # type: ignore[typeddict-item]
+
+
+@pytest.fixture
+def sim_hub(tmp_path: Path, socket_enabled: None) -> Iterator[SimHub]:
+    """The real hub firmware on MicroPython, fast-forwarded through three faulty days."""
+    if not MICROPYTHON.exists():
+        pytest.skip("MicroPython unix port not installed")
+    firmware = Path(__file__).parents[2] / "hub_firmware"
+    hub = SimHub(
+        MICROPYTHON,
+        firmware,
+        firmware / "sim" / "scenarios" / "faults.json",
+        state_dir=tmp_path / "state",
+        port=free_port(),
+        options=("--fast-forward-days", "3"),
+    )
+    yield hub
+    hub.stop()
+
+
+async def test_sim_hub_three_days(
+    recorder_mock: Recorder, hass: HomeAssistant, sim_hub: SimHub
+) -> None:
+    """The MicroPython hub ran three days (with a power cut) while HA was off: all is imported."""
+    client = HubClient(host="127.0.0.1", port=sim_hub.port)
+    info = await client.connect()
+    try:
+        specs = [
+            ChannelSpec(
+                node.node_id,
+                ch.channel,
+                Medium(ch.medium),
+                pulses_per_unit(Medium(ch.medium), DEFAULT_PULSE_CONSTANT[Medium(ch.medium)]),
+            )
+            for node in client.nodes.values()
+            for ch in node.channels
+        ]
+        now = datetime.now(UTC)
+        newest = int(now.timestamp()) // HOUR * HOUR
+        archives = {
+            spec: await client.request_archive(
+                spec.node_id, spec.channel, newest - 4 * 86400, newest + HOUR
+            )
+            for spec in specs
+        }
+        first_hour = min(
+            r.start + i * HOUR
+            for records in archives.values()
+            for r in records
+            for i, v in enumerate(r.values)
+            if v.count != MISSING
+        )
+        # HA last ran when the hub had archived two hours, and comes back three days later.
+        stopped = datetime.fromtimestamp(first_hour + HOUR, UTC)
+        before = await async_backfill(
+            hass, info.hub_id, specs, client.request_archive, stopped, lookback=timedelta(hours=1)
+        )
+        assert before.rows == 2 * len(specs)
+        after = await async_backfill(hass, info.hub_id, specs, client.request_archive, now)
+        await async_wait_recording_done(hass)
+        assert after.missing > 0  # the power cut left hours without a value
+        again = await async_backfill(hass, info.hub_id, specs, client.request_archive, now)
+        assert again.rows == 0
+
+        for spec in specs:
+            rows = await _rows_of(hass, info.hub_id, spec, first_hour)
+            by_end = {int(row["start"]) + HOUR: row["sum"] for row in rows}
+            expected = _reference(archives[spec], spec.pulses_per_unit, first_hour, newest)
+            assert len(expected) > 60
+            assert by_end.keys() == expected.keys(), spec
+            for at, consumed in expected.items():
+                assert by_end[at] == pytest.approx(consumed, abs=1e-9), (spec, at)
+    finally:
+        await client.disconnect()
+
+
+def _reference(
+    records: list[ArchiveRecords], pulses_per_unit: float, first: int, last: int
+) -> dict[int, float]:
+    """Consumption since ``first`` at each archived hour, straight from the protocol's rules."""
+    present = sorted(
+        (r.start + i * HOUR, v.count, r.epoch)
+        for r in records
+        for i, v in enumerate(r.values)
+        if v.count != MISSING and first <= r.start + i * HOUR <= last
+    )
+    expected, pulses = {}, 0
+    for (_, count_a, epoch_a), (at, count_b, epoch_b) in itertools.pairwise(present):
+        pulses += (count_b - count_a) % (1 << 32) if epoch_a == epoch_b else count_b
+        expected[at] = pulses / pulses_per_unit
+    return {present[0][0]: 0.0, **expected}
+
+
+async def _rows_of(
+    hass: HomeAssistant, hub_id: str, spec: ChannelSpec, since: int
+) -> list[dict[str, Any]]:
+    stat_id = statistic_id(hub_id, spec)
+    stats = await hass.async_add_executor_job(
+        lambda: statistics_during_period(
+            hass,
+            datetime.fromtimestamp(since - HOUR, UTC),
+            None,
+            {stat_id},
+            "hour",
+            None,
+            {"sum"},
+        )
+    )
+    return [dict(row) for row in stats.get(stat_id, [])]

@@ -26,7 +26,7 @@ def test_manifest_key_order_is_domain_name_then_alphabetical() -> None:
 
 def test_manifest_has_required_keys_and_values() -> None:
     """Every key HACS and hassfest require for a custom hub integration is there and valid."""
-    assert REQUIRED <= set(MANIFEST)
+    assert set(MANIFEST) >= REQUIRED
     assert MANIFEST["domain"] == "balance"
     assert AwesomeVersion(MANIFEST["version"]).valid
     assert MANIFEST["integration_type"] == "hub"
@@ -56,4 +56,3 @@ def test_manifest_requirements_match_test_pins() -> None:
 def test_hacs_json() -> None:
     """HACS metadata: name, minimum HA version, README rendering."""
     assert HACS == {"name": "BALANCE", "homeassistant": "2025.4.0", "render_readme": True}
-

@@ -27,9 +27,7 @@ PROPERTY_SETTINGS = settings(
 )
 
 frames_st = st.lists(
-    st.tuples(
-        st.integers(0, 255), st.integers(0, 2**32 - 1), st.binary(max_size=64)
-    ),
+    st.tuples(st.integers(0, 255), st.integers(0, 2**32 - 1), st.binary(max_size=64)),
     min_size=1,
     max_size=4,
 )
@@ -142,7 +140,9 @@ def _resync_case(garbage: bytes, frames: list[tuple[int, int, bytes]], use_key: 
 
 chunks = st.integers(1, 300)
 edits_st = st.lists(
-    st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6
+    st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integers(0, 255)),
+    min_size=1,
+    max_size=6,
 )
 
 

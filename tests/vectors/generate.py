@@ -16,8 +16,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from custom_components.balance.hub import messages as m  # noqa: E402
-from custom_components.balance.hub.frame import FrameDecoder, encode_frame  # noqa: E402
+from custom_components.balance.hub import messages as m
+from custom_components.balance.hub.frame import FrameDecoder, encode_frame
 
 OUT = Path(__file__).parent
 KEY = bytes(range(32))
@@ -184,7 +184,11 @@ def main() -> None:
          plain[:11] + plain + b"\x00" * 4, None, [one], {"crc_errors": 1}),
     ]  # fmt: skip
     for name, description, raw, key, frames, stats in cases:
-        vector = {"description": description, "hex": raw.hex(), "expect": {"frames": frames, "stats": stats}}
+        vector = {
+            "description": description,
+            "hex": raw.hex(),
+            "expect": {"frames": frames, "stats": stats},
+        }
         if key is not None:
             vector["key"] = key.hex()
         _check(vector)
@@ -198,7 +202,9 @@ def main() -> None:
         vector = {
             "description": description,
             "hex": raw.hex(),
-            "expect": {"frames": [{"type": msg_type, "seq": seq, "authenticated": False, "error": True}]},
+            "expect": {
+                "frames": [{"type": msg_type, "seq": seq, "authenticated": False, "error": True}]
+            },
         }
         _check(vector)
         _write(name, vector)

@@ -107,7 +107,7 @@ class FrameDecoder:
                 self.stats.crc_errors += 1
                 self._skip(1)
                 continue
-            frame = self._accept(buf, msg_type, seq, length, mac_len, signed_end)
+            frame = self._accept(buf, msg_type, seq, HEADER.size + length, signed_end)
             if frame is None:
                 self._skip(1)
                 continue
@@ -116,10 +116,11 @@ class FrameDecoder:
             frames.append(frame)
 
     def _accept(
-        self, buf: bytearray, msg_type: int, seq: int, length: int, mac_len: int, signed_end: int
+        self, buf: bytearray, msg_type: int, seq: int, payload_end: int, signed_end: int
     ) -> Frame | None:
-        payload_end = HEADER.size + length
+        """Apply the authentication rule to a frame whose CRC is correct."""
         payload = bytes(buf[HEADER.size : payload_end])
+        mac_len = signed_end - payload_end
         if self.key is None:
             if mac_len:
                 self.stats.auth_failures += 1

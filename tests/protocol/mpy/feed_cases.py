@@ -14,7 +14,9 @@ for line in sys.stdin:
     try:
         for i in range(0, len(data), step):
             for msg_type, seq, payload, auth in decoder.feed(data[i : i + step]):
-                out.append(protocol.encode_frame(msg_type, seq, payload, key if auth else None).hex())
+                out.append(
+                    protocol.encode_frame(msg_type, seq, payload, key if auth else None).hex()
+                )
         print(",".join(out) or "-")
-    except Exception as err:  # noqa: BLE001 - the property is that nothing escapes
+    except Exception as err:
         print("RAISED", repr(err))

@@ -28,7 +28,9 @@ def run(vector):
         try:
             entry["fields"] = to_json(protocol.decode_payload(msg_type, payload))
             entry["name"] = protocol.SCHEMA[msg_type][0]
-            reencoded = protocol.encode_payload(msg_type, protocol.decode_payload(msg_type, payload))
+            reencoded = protocol.encode_payload(
+                msg_type, protocol.decode_payload(msg_type, payload)
+            )
             entry["reencoded"] = reencoded == payload
             frame = protocol.encode_frame(msg_type, seq, reencoded, key if authenticated else None)
             entry["frame_reencoded"] = frame.hex()
