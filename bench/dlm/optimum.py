@@ -46,6 +46,8 @@ from .trace import Trace
 
 BIG = 1000.0
 TIME_LIMIT_S = 60.0
+CRITICAL_BEFORE = 45  # steps before an uncontrolled overload from which switching is modelled
+CRITICAL_AFTER = 90  # ... and after it
 INF = 1e30
 PHASE_MIN_W = 100.0  # programme phases below this are modelled as drawing 0 W (relaxation)
 
@@ -239,6 +241,11 @@ class _Window:
         self.hi = hi
         self.n = hi - lo
         self.rise = rise[lo:hi]
+        over = [
+            trace.base[t] + sum(p[t] for p in trace.power.values()) > trace.limit_w
+            for t in range(lo, hi)
+        ]
+        self.critical = _dilate(over, CRITICAL_BEFORE, CRITICAL_AFTER)
         self.b = _Builder()
         self.x: dict[str, list[int | None]] = {}  # None: fixed on
         self.power_terms: list[dict[int, float]] = [{} for _ in range(self.n)]
@@ -247,8 +254,11 @@ class _Window:
     # -- supply variables -------------------------------------------------------------------
 
     def _supply(self, name: str, active: Sequence[bool]) -> list[int | None]:
-        """Binary supply where the load may draw; fixed on elsewhere."""
-        xs: list[int | None] = [self.b.var(0.0, True) if a else None for a in active]
+        """Binary supply where the load may draw near an overload; fixed on elsewhere."""
+        xs: list[int | None] = [
+            self.b.var(0.0, True) if a and c else None
+            for a, c in zip(active, self.critical, strict=True)
+        ]
         self.x[name] = xs
         return xs
 
@@ -377,15 +387,18 @@ class _Window:
                     if prev is not None:
                         b.row(0.0, INF, {var: 1.0, prev: -1.0})
                 v = xs[t]
-                assert v is not None
                 for lo_b, hi_b, watts in bounds:
                     # in phase [lo_b, hi_b) and supplied: power >= W (g_lo - g_hi + x - 1)
                     gl = g[lo_b] if lo_b > 0 else None
                     if lo_b > 0 and gl is None:
                         continue
                     pw = b.var(0.0, False, 0.0, watts)
-                    terms: dict[int, float] = {pw: 1.0, v: -watts}
+                    terms: dict[int, float] = {pw: 1.0}
                     const = 0.0 if lo_b == 0 else -watts
+                    if v is None:
+                        const += watts
+                    else:
+                        terms[v] = -watts
                     if gl is not None:
                         terms[gl] = -watts
                     gh = g[hi_b]
@@ -395,7 +408,11 @@ class _Window:
                     self.power_terms[t][pw] = 1.0
                 g_prev = g
                 nxt = b.var(0.0, False, 0.0, INF)
-                b.row(0.0, 0.0, {nxt: 1.0, v: -1.0, **({prog: -1.0} if prog is not None else {})})
+                step = {nxt: 1.0, **({prog: -1.0} if prog is not None else {})}
+                if v is None:
+                    b.row(1.0, 1.0, step)
+                else:
+                    b.row(0.0, 0.0, {**step, v: -1.0})
                 prog = nxt
             if end - t0 >= tr.deadline_steps and prog is not None:
                 b.row(float(total_steps), INF, {prog: 1.0})
@@ -419,12 +436,12 @@ class _Window:
         for t in range(n):
             g = self.lo + t
             v = xs[t]
-            assert v is not None
             z = self.b.var(0.0, False)
             s = self.b.var(0.0, True)
             f = self.b.var(0.0, True)
             w = self.b.var(0.0, False)
-            self.b.row(-INF, 0.0, {z: 1.0, v: -1.0})  # z <= x
+            if v is not None:
+                self.b.row(-INF, 0.0, {z: 1.0, v: -1.0})  # z <= x
             self.b.row(0.0, INF, {h_vars[t]: 1.0, s: on})  # H < H_on -> s = 1
             # f: within one step's heating of full (the thermostat may stop, the step may be
             # partial)
@@ -435,7 +452,10 @@ class _Window:
             else:
                 self.b.row(0.0, INF, {s: 1.0, s_prev: -1.0, f: 1.0})  # s >= s_prev - f
             self.b.row(-INF, 0.0, {w: 1.0, f: -1.0})  # partial power only near full
-            self.b.row(-1.0, INF, {z: 1.0, s: -1.0, v: -1.0, w: 1.0})  # z >= s + x - 1 - w
+            if v is None:
+                self.b.row(0.0, INF, {z: 1.0, s: -1.0, w: 1.0})  # z >= s - w
+            else:
+                self.b.row(-1.0, INF, {z: 1.0, s: -1.0, v: -1.0, w: 1.0})  # z >= s + x - 1 - w
             draw = max(
                 0.0,
                 tr.boiler_h[g] + tr.power["boiler"][g] * dt - tr.boiler_loss_w[g] * dt
@@ -466,6 +486,12 @@ class _Window:
 
     def solve(self) -> _WindowResult:
         tr = self.tr
+        if not any(self.critical):
+            power = [
+                self.power_const[t] + sum(p[self.lo + t] for p in tr.power.values())
+                for t in range(self.n)
+            ]
+            return _WindowResult(power, 0, 0.0, True, 0)
         for name in SCALED_LOADS:
             self._scaled(name)
         for name in QUEUE_LOADS:

@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException
@@ -20,7 +21,7 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -63,7 +64,7 @@ from .hub.messages import (
     OutputResult,
     OutputState,
 )
-from .metering import ChannelTotal
+from .metering import ChannelTotal, rate_per_hour
 
 type BalanceConfigEntry = ConfigEntry[BalanceRuntimeData]
 
@@ -74,6 +75,7 @@ PLAUSIBILITY_KINDS: dict[AlarmKind, ChannelFlag] = {
 }
 SAFETY_KINDS = (AlarmKind.PHASE_LOSS, AlarmKind.NEUTRAL_VOLTAGE, AlarmKind.ARCING)
 NO_CHANNEL = 0xFF
+BACKFILL_MINUTE = 2  # the hub archives at the full hour; import a little after it
 
 
 def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -112,7 +114,7 @@ class ChannelData:
         """Current rate in units per hour (kW or m³/h)."""
         if self.rate_mph is None:
             return None
-        return self.rate_mph / 1000 / self.total.pulses_per_unit
+        return rate_per_hour(self.rate_mph, self.total.pulses_per_unit)
 
 
 @dataclass(slots=True)
@@ -223,6 +225,9 @@ class BalanceCoordinator:
             LOGGER.debug("State request failed: %s", err)
         self.client.start()
         self._start_backfill()
+        self._unsubs.append(
+            async_track_time_change(self.hass, self._on_new_hour, minute=BACKFILL_MINUTE, second=0)
+        )
 
     async def async_shutdown(self) -> None:
         """Stop the link and persist the totals."""
@@ -515,8 +520,14 @@ class BalanceCoordinator:
         self._start_backfill()
 
     @callback
+    def _on_new_hour(self, _now: datetime) -> None:
+        """The hub has archived another hour: import it while the link is up."""
+        if self.connected:
+            self._start_backfill()
+
+    @callback
     def _start_backfill(self) -> None:
-        """Run the archive backfill (statistics helper) after each (re)connect."""
+        """Run the archive backfill after each (re)connect and every hour."""
         if self._backfill_task is not None and not self._backfill_task.done():
             return
         self._backfill_task = self.entry.async_create_background_task(

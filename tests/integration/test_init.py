@@ -393,3 +393,22 @@ async def test_remove_entry_forgets_totals(
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_backfill_runs_every_hour_while_connected(
+    hass: HomeAssistant, config_entry: MockConfigEntry, peer: HubPeer
+) -> None:
+    """The archive is imported again a little after each full hour, only while connected."""
+    config_entry.add_to_hass(hass)
+    with patch("custom_components.balance.coordinator.async_backfill") as backfill:
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await settle(hass)
+        after_setup = backfill.call_count
+        next_hour = dt_util.utcnow().replace(minute=2, second=0, microsecond=0) + timedelta(hours=1)
+        async_fire_time_changed(hass, next_hour)
+        await settle(hass)
+        assert backfill.call_count == after_setup + 1
+        config_entry.runtime_data.coordinator.connected = False
+        async_fire_time_changed(hass, next_hour + timedelta(hours=1))
+        await settle(hass)
+        assert backfill.call_count == after_setup + 1

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from custom_components.balance.metering import (
     COUNTER_MODULO,
     ChannelTotal,
-    power_w,
     rate_per_hour,
 )
 
@@ -146,11 +145,10 @@ def test_invalid_constant(constant: float) -> None:
 
 
 def test_rates() -> None:
-    """Milli-pulses per hour become units per hour and watts."""
+    """Milli-pulses per hour become units per hour."""
     assert rate_per_hour(1_000_000, 1000) == 1.0  # 1000 imp/h at 1000 imp/kWh = 1 kW
-    assert power_w(1_000_000, 1000) == 1000.0
     assert rate_per_hour(600_000, 1000) == 0.6  # 600 L/h at 1 L per pulse = 0.6 m³/h
-    assert power_w(0, 1000) == 0.0
+    assert rate_per_hour(0, 1000) == 0.0
 
 
 def test_total_at() -> None:
