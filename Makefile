@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements-test.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements-test.txt | cut -c1-12)
+DEMO_STAMP := $(VENV)/.installed-demo-$(shell sha1sum requirements-demo.txt | cut -c1-12)
 
 $(STAMP): requirements-test.txt scripts/find_python.sh
 	@scripts/setup_venv.sh $(VENV) requirements-test.txt

@@ -1,6 +1,4 @@
 # `make demo`: the sim hub household and Home Assistant with BALANCE set up, on 127.0.0.1:8123.
-DEMO_STAMP := $(VENV)/.installed-demo-$(shell sha1sum requirements-demo.txt | cut -c1-12)
-
 $(DEMO_STAMP): $(STAMP) requirements-demo.txt
 	@scripts/setup_venv.sh $(VENV) requirements-demo.txt
 	@touch $(DEMO_STAMP)

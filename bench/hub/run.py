@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -25,15 +25,6 @@ from typing import Any
 
 ROOT = Path(__file__).parents[2]
 HERE = Path(__file__).parent
-# Requirements of integrations a real `hass` loads that requirements-test.txt does not pin:
-# the frontend (always set up; without it HA starts in recovery mode) and usb (a dependency of
-# balance). Installed once into a cache directory put on the hass process's PYTHONPATH.
-EXTRA_REQUIREMENTS = {
-    "hass_frontend": "home-assistant-frontend==20250411.0",
-    "aiousbwatcher": "aiousbwatcher==1.1.1",
-}
-DEPS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "balance-bench" / "deps"
-
 CONFIGURATION = """\
 homeassistant:
   name: BALANCE bench
@@ -45,6 +36,9 @@ homeassistant:
   currency: RON
   country: RO
 recorder:
+http:
+  server_host: 127.0.0.1
+  server_port: {http_port}
 logger:
   default: warning
   logs:
@@ -60,20 +54,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _extra_path() -> str:
-    """Return a PYTHONPATH entry with the extra requirements, installing what is missing."""
-    missing = [
-        requirement
-        for module, requirement in EXTRA_REQUIREMENTS.items()
-        if importlib.util.find_spec(module) is None and not (DEPS / module).exists()
-    ]
-    if missing:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-             str(DEPS), *missing],
-            check=True,
-        )  # fmt: skip
-    return str(DEPS)
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _start_peer(args: argparse.Namespace, psk: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -87,16 +71,13 @@ def _start_peer(args: argparse.Namespace, psk: str) -> tuple[subprocess.Popen[st
     return peer, json.loads(peer.stdout.readline())
 
 
-def _run_hass(config: Path, args: argparse.Namespace, extra_path: str) -> dict[str, Any]:
+def _run_hass(config: Path, args: argparse.Namespace) -> dict[str, Any]:
     result = config / "bench_result.json"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (extra_path, env.get("PYTHONPATH")) if p)
     log = (config / "hass.out").open("w")
     hass = subprocess.Popen(
         [sys.executable, "-m", "homeassistant", "-c", str(config), "--skip-pip"],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=env,
         cwd=config,  # `-m` puts the cwd first on sys.path: not this repository's custom_components
     )
     deadline = time.monotonic() + args.setup_timeout + args.warmup + args.duration + 120
@@ -148,8 +129,9 @@ def main() -> None:
             "result": str(config / "bench_result.json"),
         }
         body = "\n".join(f"  {key}: {json.dumps(value)}" for key, value in probe.items())
-        (config / "configuration.yaml").write_text(CONFIGURATION.format(probe=body))
-        raw = _run_hass(config, args, _extra_path())
+        configuration = CONFIGURATION.format(probe=body, http_port=_free_port())
+        (config / "configuration.yaml").write_text(configuration)
+        raw = _run_hass(config, args)
     finally:
         peer.terminate()
         peer.wait(10)
