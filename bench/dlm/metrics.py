@@ -9,6 +9,7 @@ from .home import MANAGED, BenchHome
 from .strategies import YELLOW_MAX_OFF_S
 
 YELLOWS = tuple(n for n, p in MANAGED.items() if p.value == "yellow")
+_TOLERANCE_W = 0.5  # solver round-off
 PEAK_WINDOW_S = 900  # peak_kw is the highest 15-minute mean (demand-billing convention)
 
 
@@ -68,7 +69,7 @@ class OverLimitCounter:
             self.run = 0
             return
         self.run += 1
-        if power_w - excused_w > self.limit_w:
+        if power_w - excused_w > self.limit_w + _TOLERANCE_W:
             self.over_s += self.dt_s
             if red_w > self.limit_w:
                 self.unavoidable_s += self.dt_s

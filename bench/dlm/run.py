@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.dlm.home import DAY_S, LIMIT_W, MANAGED, BenchHome  # noqa: E402
+from bench.dlm.home import DAY_S, LIMIT_W, BenchHome  # noqa: E402
 from bench.dlm.metrics import Metrics, Recorder  # noqa: E402
-from bench.dlm.trace import Trace, TraceRecorder  # noqa: E402
 from bench.dlm.strategies import (  # noqa: E402
     YELLOW_MAX_OFF_S,
     YELLOW_MIN_ON_S,
@@ -30,6 +29,7 @@ from bench.dlm.strategies import (  # noqa: E402
     Ours,
     Strategy,
 )
+from bench.dlm.trace import Trace, TraceRecorder  # noqa: E402
 from bench.dlm.transformer import TransformerResult, run_transformer  # noqa: E402
 
 STEP_S = 60
@@ -179,6 +179,8 @@ def _print_tables(
             f"{name:8} {m.over_limit_s:13.0f} {m.unavoidable_s:14.0f} {m.yellow_violations:12d}"
             f" {m.green_misses:11d} {m.switch_ops:11d} {m.peak_kw:8.2f}"
         )
+    if "optimum" in totals:
+        print(f"optimum: proven lower bound on switch_ops {totals['optimum'].ops_bound:.0f}")
     print(tx.table())
 
 

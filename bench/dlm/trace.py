@@ -28,11 +28,7 @@ class BoilerSpec:
     @property
     def on_j(self) -> float:
         """Below this heat content the thermostat is certainly heating."""
-        return (
-            WATER_J_PER_L_K
-            * self.sensor_l
-            * (self.setpoint_c - self.hysteresis_k - self.cold_c)
-        )
+        return WATER_J_PER_L_K * self.sensor_l * (self.setpoint_c - self.hysteresis_k - self.cold_c)
 
 
 @dataclass
@@ -64,8 +60,9 @@ class Trace:
 class TraceRecorder:
     """Records a `Trace` around each household step of an uncontrolled run."""
 
-    def __init__(self, home: BenchHome, dt_s: float, limit_w: float, max_off: int,
-                 min_on: int) -> None:
+    def __init__(
+        self, home: BenchHome, dt_s: float, limit_w: float, max_off: int, min_on: int
+    ) -> None:
         """Record `home` stepped by `dt_s`."""
         self.home = home
         boiler = home.appliances["boiler"]
@@ -78,7 +75,9 @@ class TraceRecorder:
             max_off=max_off,
             min_on=min_on,
             power={n: [] for n in MANAGED},
-            ev_tol_steps=EV_SHORTFALL_WH / ev.efficiency / (home.rated_w["ev_charger"] * dt_s / 3600),
+            ev_tol_steps=EV_SHORTFALL_WH
+            / ev.efficiency
+            / (home.rated_w["ev_charger"] * dt_s / 3600),
             boiler=BoilerSpec(
                 rated_w=boiler.rated_w,
                 volume_l=boiler.volume_l,
@@ -110,7 +109,7 @@ class TraceRecorder:
         tr.boiler_h.append(self._heat_j())
         tr.boiler_heating.append(bool(home.appliances["boiler"].heating))
         tr.indoor_c.append(float(home.house.indoor_c))
-        if any(home._crosses(now_s, tr.dt_s, h) for h in BOILER_CHECKS_H):  # noqa: SLF001
+        if any(home._crosses(now_s, tr.dt_s, h) for h in BOILER_CHECKS_H):
             tr.checks.append(step)
 
     def after(self) -> None:

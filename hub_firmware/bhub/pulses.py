@@ -137,23 +137,25 @@ class RateEstimator:
         return int(3_600_000 / interval) if interval > 0 else 0
 
 
-# Line supervision. The contact is wired with a 1 kOhm series and 10 kOhm parallel resistor and a
-# 4.7 kOhm pull-up to the ADC reference: short 0 V, contact closed 0.18, contact open 0.70, broken
-# wire 1.0 (fractions of full scale). Thresholds sit halfway between.
+# Line supervision of an opto-isolated input (docs/hub-radio.md): on the isolated side a window
+# comparator watches the loop (short below 0.09 of the loop supply, open above 0.85) and drives
+# two optocouplers whose outputs pull a hub pin low while the fault lasts.
 LINE_OK = const(0)
 LINE_OPEN_CIRCUIT = const(FLAG_OPEN_CIRCUIT)
 LINE_SHORT_CIRCUIT = const(FLAG_SHORT_CIRCUIT)
-_SHORT_BELOW = const(5_900)  # 0.09 of 65535
-_OPEN_ABOVE = const(55_700)  # 0.85 of 65535
 
 
-def classify_line(reading_u16):
-    """LINE_OK, LINE_OPEN_CIRCUIT or LINE_SHORT_CIRCUIT for one ADC reading (0..65535)."""
-    if reading_u16 < _SHORT_BELOW:
-        return LINE_SHORT_CIRCUIT
-    if reading_u16 > _OPEN_ABOVE:
-        return LINE_OPEN_CIRCUIT
-    return LINE_OK
+def isolated_line(open_pin, short_pin):
+    """Return a reader of the line state from the two active-low fault optocoupler outputs."""
+
+    def read():
+        if not open_pin.value():
+            return LINE_OPEN_CIRCUIT
+        if not short_pin.value():
+            return LINE_SHORT_CIRCUIT
+        return LINE_OK
+
+    return read
 
 
 class Confirmed:
@@ -182,9 +184,9 @@ class Confirmed:
 class PulseChannel:
     """One wired meter input: cumulative count, rate and plausibility flags.
 
-    `base` is the count persisted before this boot. `read_line` returns the supervision ADC
-    reading (0..65535) and `read_magnet` the tamper sensor level (1 = field present); either may
-    be None when the input has no such sensor.
+    `base` is the count persisted before this boot. `read_line` returns the line state (LINE_OK,
+    LINE_OPEN_CIRCUIT or LINE_SHORT_CIRCUIT, e.g. from `isolated_line`) and `read_magnet` the
+    tamper sensor level (1 = field present); either may be None when the input has no sensor.
     """
 
     def __init__(self, channel, medium, counter, base=0, read_line=None, read_magnet=None,
@@ -219,7 +221,7 @@ class PulseChannel:
         self._rate.update(self.counter.count, now)
         before = self.flags
         if self._read_line:
-            self._line.observe(classify_line(self._read_line()))
+            self._line.observe(self._read_line())
         if self._read_magnet:
             self._magnet.observe(1 if self._read_magnet() else 0)
         return before ^ self.flags

@@ -23,14 +23,14 @@ from bhub.link import StdioStream, serve_stream, serve_tcp
 from bhub.mdns import LINK_PORT, MdnsResponder
 from bhub.nodes import NodeTable
 from bhub.outputs import Output
-from bhub.pulses import DebouncedCounter, PulseChannel, hardware_counter
+from bhub.pulses import DebouncedCounter, PulseChannel, hardware_counter, isolated_line
 from bhub.radio.airframe import OpenAirDecoder
 from bhub.radio.cc1101 import CC1101
 from bhub.radio.router import Router
 from bhub.watchdog import HardwareWatchdog
 
 MEDIUM_ELECTRICITY, MEDIUM_WATER = 1, 2
-PINS = {"s0": (34, 35), "contact": 32, "line_adc": 36, "magnet": 39,
+PINS = {"s0": (34, 35), "contact": 32, "line_open": 36, "line_short": 33, "magnet": 39,
         "coils": (25, 26, 27, 14), "spi": (18, 23, 19), "cc1101_cs": 5, "cc1101_gdo0": 4}
 STATE_DIR = "/state"
 WATCHDOG_MS = 10_000
@@ -51,7 +51,7 @@ def hub_id():
 
 
 def build_channels():
-    from machine import ADC, Pin
+    from machine import Pin
 
     channels = []
     for unit, pin in enumerate(PINS["s0"]):
@@ -62,10 +62,10 @@ def build_channels():
         channels.append(PulseChannel(unit + 1, MEDIUM_ELECTRICITY, counter))
     contact = DebouncedCounter(active_level=0)  # contact closes to ground, pull-up idle high
     contact.attach(Pin(PINS["contact"], Pin.IN, Pin.PULL_UP), Pin.IRQ_RISING | Pin.IRQ_FALLING)
-    line = ADC(Pin(PINS["line_adc"]), atten=ADC.ATTN_11DB)
+    line = isolated_line(Pin(PINS["line_open"], Pin.IN), Pin(PINS["line_short"], Pin.IN))
     magnet = Pin(PINS["magnet"], Pin.IN)
     channels.append(PulseChannel(len(channels) + 1, MEDIUM_WATER, contact,
-                                 read_line=line.read_u16, read_magnet=magnet.value))
+                                 read_line=line, read_magnet=magnet.value))
     return channels
 
 

@@ -25,7 +25,13 @@ from bhub.hub import ALARM_NEUTRAL_VOLTAGE, ALARM_PHASE_LOSS, Hub, SafetyInput
 from bhub.link import RECEIVE_TIMEOUT_MS, Session, StdioStream, serve_stream
 from bhub.nodes import NodeTable
 from bhub.outputs import Output
-from bhub.pulses import DebouncedCounter, PulseChannel
+from bhub.pulses import (
+    LINE_OK,
+    LINE_OPEN_CIRCUIT,
+    LINE_SHORT_CIRCUIT,
+    DebouncedCounter,
+    PulseChannel,
+)
 from bhub.radio.airframe import CH_MAGNETIC, CH_OPEN, CH_SHORT, OpenAirDecoder, encode_report
 from bhub.radio.router import Router
 from sim.household import Household
@@ -46,7 +52,6 @@ FAST_FORWARD_STEP_S = 60  # before the links open nobody watches the guard react
 LOOP_MS = 100
 PHASE_LOST_BELOW_V = 100
 NEUTRAL_FAULT_ABOVE_V = 20
-LINE_OK, LINE_SHORT, LINE_OPEN = 20_000, 0, 65_535  # supervision ADC readings
 _BOUNCE_US = (0, 300, 700, 1_500)  # edges of one bouncing contact closure (or release)
 PULSE_LENGTH_US = 40_000
 
@@ -204,8 +209,8 @@ class SimBoard:
                 faults[meter] = faults.get(meter, 0) | flag
         for _, meter, _, _, _, _ in WIRED:
             flags = faults.get(meter, 0)
-            self._line[meter] = (LINE_OPEN if flags & CH_OPEN else
-                                 LINE_SHORT if flags & CH_SHORT else LINE_OK)
+            self._line[meter] = (LINE_OPEN_CIRCUIT if flags & CH_OPEN else
+                                 LINE_SHORT_CIRCUIT if flags & CH_SHORT else LINE_OK)
             self._magnet[meter] = 1 if flags & CH_MAGNETIC else 0
         return faults
 

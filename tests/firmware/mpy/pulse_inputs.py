@@ -8,10 +8,21 @@ from bhub.pulses import (
     FLAG_SHORT_CIRCUIT,
     DebouncedCounter,
     PulseChannel,
+    isolated_line,
 )
 from sim.prng import Prng
 
 PULSES = 2000
+
+
+class OptoOutput:
+    """A fault optocoupler's output transistor with the hub's pull-up: reads 0 while conducting."""
+
+    def __init__(self):
+        self.conducting = False
+
+    def value(self):
+        return 0 if self.conducting else 1
 
 
 def contact_edges(pulses):
@@ -58,34 +69,36 @@ def main():
         glitch_only.edge(0, i * 1000 + 13)
     glitch_only.poll(2_000_000)
 
-    line = {"reading": 20_000}
+    open_pin, short_pin = OptoOutput(), OptoOutput()
     magnet = {"level": 0}
     channel = PulseChannel(
         2,
         2,
         DebouncedCounter(),
-        read_line=lambda: line["reading"],
+        read_line=isolated_line(open_pin, short_pin),
         read_magnet=lambda: magnet["level"],
         confirm_samples=3,
     )
     states = []
-    for reading, level in (
-        (20_000, 0),
-        (65_535, 0),
-        (65_535, 0),
-        (65_535, 0),
-        (65_535, 0),
-        (0, 0),
-        (0, 0),
-        (0, 0),
-        (20_000, 1),
-        (20_000, 1),
-        (20_000, 1),
-        (20_000, 0),
-        (20_000, 0),
-        (20_000, 0),
+    for line, level in (
+        ("ok", 0),
+        ("open", 0),
+        ("open", 0),
+        ("open", 0),
+        ("open", 0),
+        ("short", 0),
+        ("short", 0),
+        ("short", 0),
+        ("ok", 1),
+        ("ok", 1),
+        ("ok", 1),
+        ("ok", 0),
+        ("ok", 0),
+        ("ok", 0),
     ):
-        line["reading"], magnet["level"] = reading, level
+        open_pin.conducting = line == "open"
+        short_pin.conducting = line == "short"
+        magnet["level"] = level
         channel.sample(0, 0)
         states.append(channel.flags)
     print(
