@@ -85,6 +85,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: BalanceConfigEntry) -> 
     """Forget the stored meter totals of a removed hub."""
     if not load_management.is_load_management(entry):
         await totals_store(hass, entry.entry_id).async_remove()
+    else:
+        await load_management.async_remove_entry(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryDataWithId
+from homeassistant.const import STATE_ON
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -29,11 +34,6 @@ from custom_components.balance.load_management.const import (
     KIND_LOAD_MANAGEMENT,
     SUBENTRY_MANAGED_LOAD,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import STATE_ON
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.setup import async_setup_component
 
 HOUSE = "sensor.house_power"
 POWER_ATTRS = {"unit_of_measurement": "W", "device_class": "power"}
@@ -101,9 +101,7 @@ class House:
     @property
     def power_w(self) -> float:
         """Current house power."""
-        return self.base_w + sum(
-            w for name, w in self.rated.items() if self.is_on(name)
-        )
+        return self.base_w + sum(w for name, w in self.rated.items() if self.is_on(name))
 
     def is_on(self, name: str) -> bool:
         """True while the load's switch is on."""
@@ -156,7 +154,7 @@ async def make_house(
     return house
 
 
-def load_subentry(name: str, **extra: Any) -> ConfigSubentryData:
+def load_subentry(name: str, **extra: Any) -> ConfigSubentryDataWithId:
     """A managed-load subentry for one of LOADS."""
     priority, rated = LOADS[name]
     data: dict[str, Any] = {
@@ -166,18 +164,21 @@ def load_subentry(name: str, **extra: Any) -> ConfigSubentryData:
         CONF_MAX_OFF_MIN: 7,
         CONF_MIN_ON_MIN: 1,
     }
-    return ConfigSubentryData(
+    return ConfigSubentryDataWithId(
         data=data | extra,
+        subentry_id=f"load_{name}",
         subentry_type=SUBENTRY_MANAGED_LOAD,
         title=name.capitalize(),
         unique_id=None,
     )
 
 
-def lm_entry(**options: Any) -> MockConfigEntry:
-    """A load-management entry managing every load of LOADS."""
+def lm_entry(schedules: dict[str, dict[str, Any]] | None = None, **options: Any) -> MockConfigEntry:
+    """A load-management entry managing every load of LOADS (extra subentry data by name)."""
+    schedules = schedules or {}
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="load_management",
         title="Load management",
         data={CONF_KIND: KIND_LOAD_MANAGEMENT},
         options={
@@ -187,7 +188,7 @@ def lm_entry(**options: Any) -> MockConfigEntry:
             CONF_SENSOR_TIMEOUT_S: 60,
         }
         | options,
-        subentries_data=[load_subentry(name) for name in LOADS],
+        subentries_data=[load_subentry(name, **schedules.get(name, {})) for name in LOADS],
     )
 
 

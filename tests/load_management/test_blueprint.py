@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .conftest import POWER_ATTRS, advance, make_house
+from .conftest import POWER_ATTRS, make_house
 
 BLUEPRINT = Path(__file__).parents[2] / "blueprints/automation/balance/priority_socket.yaml"
 HEADROOM = "sensor.load_management_headroom"
+
+
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float, step: float
+) -> None:
+    """Move the clock; let the loop run (a waiting automation never lets HA block till done)."""
+    moved = 0.0
+    while moved < seconds:
+        freezer.tick(timedelta(seconds=step))
+        moved += step
+        async_fire_time_changed(hass)
+        for _ in range(20):
+            await asyncio.sleep(0)
 
 
 async def _automation(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.balance.const import DOMAIN
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.balance.const import DOMAIN
 
 from .conftest import HOUSE, POWER_ATTRS, lm_entry, make_house, setup_lm
 
@@ -41,9 +41,7 @@ async def test_user_menu_creates_load_management(hass: HomeAssistant) -> None:
     assert result["data"] == {"kind": "load_management"}
     assert result["options"]["tariff_limit_w"] == 4000
     entry = result["result"]
-    assert entry.supported_subentry_types == {
-        "managed_load": {"supports_reconfigure": True}
-    }
+    assert entry.supported_subentry_types == {"managed_load": {"supports_reconfigure": True}}
 
 
 @pytest.mark.parametrize(
@@ -66,15 +64,11 @@ async def test_settings_errors(
         hass.states.async_set(HOUSE, "20", {"unit_of_measurement": "°C"})
     else:
         hass.states.async_set(HOUSE, state, POWER_ATTRS)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "load_management"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], SETTINGS | extra
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SETTINGS | extra)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
 
@@ -82,9 +76,9 @@ async def test_settings_errors(
 async def test_second_entry_for_same_sensor_aborts(hass: HomeAssistant) -> None:
     """One load management per house power sensor."""
     hass.states.async_set(HOUSE, "1200", POWER_ATTRS)
-    MockConfigEntry(
-        domain=DOMAIN, data={"kind": "load_management"}, options=SETTINGS
-    ).add_to_hass(hass)
+    MockConfigEntry(domain=DOMAIN, data={"kind": "load_management"}, options=SETTINGS).add_to_hass(
+        hass
+    )
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "load_management"}
@@ -177,8 +171,10 @@ async def test_add_green_load(hass: HomeAssistant) -> None:
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"switch_entity": "switch.boiler", "priority": "yellow", "rated_w": 900},
-         {"switch_entity": "already_managed"}),
+        (
+            {"switch_entity": "switch.boiler", "priority": "yellow", "rated_w": 900},
+            {"switch_entity": "already_managed"},
+        ),
         ({"switch_entity": "switch.kettle", "priority": "yellow"}, {"base": "power_required"}),
     ],
 )

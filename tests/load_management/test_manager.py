@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from freezegun.api import FrozenDateTimeFactory
-
-from custom_components.balance.const import DOMAIN
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+
+from custom_components.balance.const import DOMAIN
 
 from .conftest import HOUSE, advance, lm_entry, load_ids, make_house, setup_lm
 

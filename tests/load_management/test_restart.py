@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -75,3 +74,18 @@ async def test_restart_adopts_and_max_off_keeps_counting(
     assert house.is_on("boiler")  # back before its max-off; the washer made room
     assert not house.is_on("washer")
     assert float(hass.states.get("sensor.boiler_off_today").state) <= 7.0
+
+
+async def test_remove_entry_forgets_state(
+    hass: HomeAssistant, freeze: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Removing the entry deletes its persisted state."""
+    await make_house(hass)
+    entry = await setup_lm(hass, lm_entry())
+    await advance(hass, freeze, 10)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    key = f"balance.load_management.{entry.entry_id}"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage

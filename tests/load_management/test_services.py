@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
-
-from custom_components.balance.const import DOMAIN
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+
+from custom_components.balance.const import DOMAIN
 
 from .conftest import advance, lm_entry, make_house, setup_lm
 
@@ -85,9 +85,7 @@ async def test_set_limit(hass: HomeAssistant, freeze: FrozenDateTimeFactory) -> 
     await hass.async_block_till_done()
     assert hass.states.get("sensor.load_management_effective_limit").state == "3000"
     assert hass.states.get("sensor.load_management_limit_reason").state == "dr"
-    assert (
-        hass.states.get("sensor.load_management_effective_limit").attributes["reason"] == "dr"
-    )
+    assert hass.states.get("sensor.load_management_effective_limit").attributes["reason"] == "dr"
     await advance(hass, freeze, 605, step=5)
     assert hass.states.get("sensor.load_management_effective_limit").state == "9000"
     assert hass.states.get("sensor.load_management_limit_reason").state == "resident"

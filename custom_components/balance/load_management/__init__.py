@@ -6,10 +6,12 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.storage import Store
 
 from ..const import DOMAIN  # noqa: TID252
-from .const import CONF_KIND, KIND_LOAD_MANAGEMENT
+from .const import CONF_KIND, KIND_LOAD_MANAGEMENT, STORAGE_KEY, STORAGE_VERSION
 from .guard import GuardLink
+from .issues import IssueTracker
 from .manager import LoadManagementConfigEntry, LoadManager
 from .settings import managed_loads
 
@@ -48,6 +50,12 @@ def can_remove_device(entry: ConfigEntry, device: dr.DeviceEntry) -> bool:
     return not device.identifiers & current
 
 
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Forget the persisted state and the repair issues of a removed entry."""
+    await Store(hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id=entry.entry_id)).async_remove()
+    IssueTracker(hass, entry.entry_id).clear()
+
+
 async def _async_update_listener(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> None:
     """Loads added or removed: reload; anything else is applied in place."""
     manager = entry.runtime_data
@@ -68,6 +76,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 __all__ = [
     "PLATFORMS",
+    "async_remove_entry",
     "async_setup_entry",
     "async_unload_entry",
     "can_remove_device",

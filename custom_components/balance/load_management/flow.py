@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME, UnitOfPower, UnitOfTime
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_NAME, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -139,7 +139,7 @@ def validate_settings(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dic
     """Errors of the settings form, by field."""
     errors: dict[str, str] = {}
     state = hass.states.get(user_input[CONF_POWER_ENTITY])
-    unit = state.attributes.get("unit_of_measurement") if state else None
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) if state else None
     if state is not None and unit not in PowerConverter.VALID_UNITS:
         errors[CONF_POWER_ENTITY] = "not_power_sensor"
     given = [key for key in _TARIFF_KEYS if user_input.get(key) not in (None, "")]

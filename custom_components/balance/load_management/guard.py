@@ -42,7 +42,9 @@ _HUB_PRIORITY = {
 GUARD_ACCEPTED = 0
 
 
-def _unique_ids(hass: HomeAssistant, hub_entry_id: str, entity_id: str) -> re.Match[str] | None:
+def _hub_entity_match(
+    hass: HomeAssistant, hub_entry_id: str, entity_id: str
+) -> re.Match[str] | None:
     entry = er.async_get(hass).async_get(entity_id)
     if entry is None or entry.config_entry_id != hub_entry_id or entry.platform != DOMAIN:
         return None
@@ -60,6 +62,7 @@ class GuardLink:
         self.accepted: GuardPolicy | None = None
         self._pushed_on: tuple[int, int] | None = None  # (id(client), connects) of the push
         self._outputs: dict[str, tuple[int, int]] = {}
+        self._warned = False
         self._unsub: list[CALLBACK_TYPE] = []
 
     def start(self) -> None:
@@ -96,7 +99,7 @@ class GuardLink:
         runtime = self._runtime()
         if hub_entry_id is None or runtime is None:
             return None
-        meter = _unique_ids(self.hass, hub_entry_id, self.manager.settings.power_entity)
+        meter = _hub_entity_match(self.hass, hub_entry_id, self.manager.settings.power_entity)
         policy = self.manager.engine.guard_policy()
         if meter is None or policy.house_limit_w is None:
             return None
@@ -108,7 +111,7 @@ class GuardLink:
         self._outputs = {}
         for rule in policy.outputs if self.manager.enabled else ():
             load = self.manager.loads[rule.load_id]
-            match = _unique_ids(self.hass, hub_entry_id, load.switch_entity)
+            match = _hub_entity_match(self.hass, hub_entry_id, load.switch_entity)
             if match is None or "-output-" not in match[0]:
                 continue
             self._outputs[rule.load_id] = (int(match[1]), int(match[2]))
@@ -148,6 +151,12 @@ class GuardLink:
         """Push the policy when it changed or the link was re-established; then heartbeat."""
         runtime = self._runtime()
         policy = self.build()
+        if runtime is not None and policy is None and not self._warned:
+            self._warned = True
+            LOGGER.warning(
+                "The linked hub cannot guard the limit: %s is not one of its power sensors",
+                self.manager.settings.power_entity,
+            )
         if runtime is None or policy is None or not runtime.client.connected:
             return
         client = runtime.client

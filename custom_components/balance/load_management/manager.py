@@ -141,7 +141,7 @@ class LoadManager:
                 if k in self.loads
             }
             self._green = {
-                k: GreenProgress(v["ran_s"], v["cycle_end"])
+                k: GreenProgress(v["ran_s"], v["cycle_end"], v.get("overridden", False))
                 for k, v in stored["green"].items()
                 if k in self.loads
             }
@@ -255,6 +255,7 @@ class LoadManager:
         dt_s = 0.0 if self._last_s is None else max(0.0, now_s - self._last_s)
         self._last_s = now_s
         readings = self._readings()
+        self._temporary = {k: v for k, v in self._temporary.items() if v[1] > now_s}
         old_limit = self.engine.effective_limit()
         self.engine.set_limits(self.limits(now))
         self._plan_greens(now, dt_s, readings)
@@ -271,13 +272,17 @@ class LoadManager:
         self._notify()
 
     def _plan_greens(self, now: datetime, dt_s: float, readings: Mapping[str, LoadReading]) -> None:
+        held = self.engine.state().loads
         for load_id, load in self.loads.items():
             if not load.has_plan:
                 continue
             progress = self._green.setdefault(load_id, GreenProgress())
             running = readings[load_id].state is Observed.ON
             progress.advance(load, now, dt_s, running)
-            self.engine.set_plan(load_id, green_plan(load, now, progress))
+            if running and held[load_id].status is LoadStatus.DEFERRED:
+                progress.overridden = True  # the resident wants it now: respect it this cycle
+            plan = None if progress.overridden else green_plan(load, now, progress)
+            self.engine.set_plan(load_id, plan)
 
     def _end_manual_holds(self, now_s: float, readings: Mapping[str, LoadReading]) -> None:
         for load_id, hold in list(self._manual.items()):
@@ -388,7 +393,8 @@ class LoadManager:
                 k: {"since": v.since_s, "until": v.until_s} for k, v in self._manual.items()
             },
             "green": {
-                k: {"ran_s": v.ran_s, "cycle_end": v.cycle_end_s} for k, v in self._green.items()
+                k: {"ran_s": v.ran_s, "cycle_end": v.cycle_end_s, "overridden": v.overridden}
+                for k, v in self._green.items()
             },
             "limits": {k.value: [w, until] for k, (w, until) in self._temporary.items()},
         }

@@ -15,12 +15,14 @@ class GreenProgress:
 
     ran_s: float = 0.0
     cycle_end_s: float | None = None
+    overridden: bool = False  # switched on by the resident while deferred: no plan this cycle
 
     def advance(self, load: LoadSettings, now: datetime, dt_s: float, running: bool) -> None:
         """Count run time; start a new cycle once the current one ended."""
         if self.cycle_end_s is not None and now.timestamp() >= self.cycle_end_s:
             self.ran_s = 0.0
             self.cycle_end_s = None
+            self.overridden = False
         if self.cycle_end_s is None:
             self.cycle_end_s = _cycle_end(load, now).timestamp()
         elif running:

@@ -19,6 +19,7 @@ class StoredGreen(TypedDict):
 
     ran_s: float
     cycle_end: float | None
+    overridden: NotRequired[bool]
 
 
 class StoredManual(TypedDict):
