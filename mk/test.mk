@@ -14,4 +14,4 @@ typecheck: venv
 	$(VENV)/bin/mypy custom_components/balance
 
 pytest: venv
-	$(PY) -m pytest -p no:sugar -q --cov=custom_components/balance --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:sugar -q --cov=custom_components/balance --cov-report=term-missing:skip-covered --cov-fail-under=95 $(PYTEST_ARGS)

@@ -24,6 +24,9 @@ class Metrics:
     switch_ops: int = 0
     peak_kw: float = 0.0
     ops_bound: float = 0.0  # optimum only: proven lower bound on switch_ops (MILP dual bound)
+    opt_windows: int = 0  # optimum only: days solved, to optimality, without any solution
+    opt_optimal: int = 0
+    opt_unsolved: int = 0
 
     def add(self, other: Metrics) -> None:
         """Sum counts, keep the highest peak."""
@@ -33,6 +36,9 @@ class Metrics:
         self.green_misses += other.green_misses
         self.switch_ops += other.switch_ops
         self.ops_bound += other.ops_bound
+        self.opt_windows += other.opt_windows
+        self.opt_optimal += other.opt_optimal
+        self.opt_unsolved += other.opt_unsolved
         self.peak_kw = max(self.peak_kw, other.peak_kw)
 
     def as_dict(self) -> dict[str, float | int]:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ import numpy as np
 from .trace import Trace
 
 BIG = 1000.0
-TIME_LIMIT_S = 8.0
+TIME_LIMIT_S = 60.0
 CRITICAL_BEFORE = 45  # steps before an uncontrolled overload from which switching is modelled
 CRITICAL_AFTER = 90  # ... and after it
 INF = 1e30
@@ -66,6 +67,7 @@ class OptResult:
     windows: int
     optimal_windows: int
     beyond_steps: int
+    unsolved_windows: int = 0
 
 
 QUEUE_LOADS = ("ev_charger", "kettle")
@@ -149,6 +151,7 @@ def solve(trace: Trace, steps_per_day: int) -> OptResult:
     bound = 0.0
     optimal = 0
     beyond = 0
+    unsolved = 0
     for lo, hi in itertools.pairwise(cuts):
         window = _Window(trace, lo, hi, rise)
         result = window.solve()
@@ -156,8 +159,9 @@ def solve(trace: Trace, steps_per_day: int) -> OptResult:
         ops += result.ops
         bound += result.bound
         optimal += int(result.optimal)
-        beyond += result.beyond
-    return OptResult(power, ops, bound, len(cuts) - 1, optimal, beyond)
+        beyond += max(0, result.beyond)
+        unsolved += int(result.beyond < 0)
+    return OptResult(power, ops, bound, len(cuts) - 1, optimal, beyond, unsolved)
 
 
 class _Builder:
@@ -225,9 +229,13 @@ class _Builder:
         status = h.getModelStatus()
         optimal = status == highspy.HighsModelStatus.kOptimal
         info = h.getInfo()
+        if info.primal_solution_status != 2:  # no feasible solution
+            return [], False, float("inf")
         bound = float(info.mip_dual_bound) if self.integer else float(info.objective_function_value)
         if optimal:
             bound = float(info.objective_function_value)
+        if not math.isfinite(bound):
+            bound = 0.0
         return list(h.getSolution().col_value), optimal, bound
 
 
@@ -562,6 +570,14 @@ class _Window:
             terms[e] = -top
             b.row(-INF, allowed - self.power_const[t], terms)
         values, optimal, bound = b.solve(TIME_LIMIT_S)
+        if len(values) != len(b.cost) or not math.isfinite(bound):
+            # no feasible schedule found (should not happen): keep the uncontrolled day, say so
+            power = [
+                self.power_const[t] + sum(p[self.lo + t] for p in tr.power.values())
+                for t in range(n)
+            ]
+            print(f"optimum: window {self.lo}-{self.hi} unsolved", file=sys.stderr)
+            return _WindowResult(power, 0, 0.0, False, -1)
         power = []
         for t in range(n):
             p = self.power_const[t] + sum(c * values[v] for v, c in self.power_terms[t].items())

@@ -139,6 +139,9 @@ def optimum_metrics(trace: Trace) -> Metrics:
         switch_ops=result.switch_ops,
         peak_kw=counter.peak_w / 1000.0,
         ops_bound=result.ops_bound,
+        opt_windows=result.windows,
+        opt_optimal=result.optimal_windows,
+        opt_unsolved=result.unsolved_windows,
     )
 
 
@@ -180,7 +183,11 @@ def _print_tables(
             f" {m.green_misses:11d} {m.switch_ops:11d} {m.peak_kw:8.2f}"
         )
     if "optimum" in totals:
-        print(f"optimum: proven lower bound on switch_ops {totals['optimum'].ops_bound:.0f}")
+        opt = totals["optimum"]
+        print(
+            f"optimum: proven lower bound on switch_ops {opt.ops_bound:.0f}; days solved to "
+            f"optimality {opt.opt_optimal}/{opt.opt_windows}, unsolved {opt.opt_unsolved}"
+        )
     print(tx.table())
 
 

@@ -142,4 +142,3 @@ class ChannelTotal:
 def rate_per_hour(rate_mph: int, pulses_per_unit: float) -> float:
     """Convert a rate in milli-pulses per hour to units per hour (kW for kWh, m³/h for m³)."""
     return rate_mph / 1000 / _check_constant(pulses_per_unit)
-
