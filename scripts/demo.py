@@ -1,12 +1,15 @@
 """`make demo`: run the sim hub household and Home Assistant with BALANCE set up on 127.0.0.1:8123.
 
 The first run onboards Home Assistant through its own REST API (user `demo`, password
-`balance-demo`) and adds the hub through the integration's real config flow, as a resident would.
-Later runs reuse the state in demo/config. Ctrl-C stops both processes.
+`balance-demo`) and then does what a resident would, through the same APIs the UI uses: adds the
+hub with the integration's config flow, names the contactor outputs after their appliances, sets
+up load management with one managed load per output, and fills in the Energy dashboard. Later
+runs reuse the state in demo/config. Ctrl-C stops both processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -19,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "demo" / "config"
 STATE = ROOT / "demo" / "state"
@@ -28,6 +33,16 @@ CLIENT_ID = f"{BASE}/"
 USER, PASSWORD = "demo", "balance-demo"
 HUB_PORT = int(os.environ.get("BALANCE_DEMO_HUB_PORT", "6638"))
 SCENARIO = os.environ.get("SCENARIO", "sim/scenarios/default.json")
+HOUSE_LIMIT_W = 9000
+# Contactor outputs of the sim hub (hub_firmware/boards/sim.py), in output order, as managed loads.
+OUTPUT_LOADS = (
+    ("EV charger", "green", 7400, {"window_start": "23:00:00", "window_end": "07:00:00",
+                                   "deadline": "07:00:00", "run_min": 240}),
+    ("Boiler", "yellow", 2000, None),
+    ("Heat pump", "yellow", 1500, None),
+    ("Dishwasher", "green", 1900, {"window_start": "22:00:00", "window_end": "06:00:00"}),
+    ("Washing machine", "green", 2000, None),
+)  # fmt: skip
 
 
 def _request(
@@ -89,20 +104,97 @@ def _onboard() -> str | None:
     return str(token)
 
 
-def _add_hub(token: str) -> None:
-    """Add the sim hub through the integration's config flow (menu -> network -> host, port)."""
-    flow = _request("POST", "/api/config/config_entries/flow", {"handler": "balance"}, token)
-    flow = _request("POST", f"/api/config/config_entries/flow/{flow['flow_id']}",
-                    {"next_step_id": "network"}, token)  # fmt: skip
-    result = _request(
-        "POST",
-        f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {"host": "127.0.0.1", "port": HUB_PORT},
-        token,
-    )
+def _flow(token: str, start: dict[str, Any], *steps: dict[str, Any], kind: str = "") -> Any:
+    """Run a config (or subentry) flow through the REST API the UI uses."""
+    base = f"/api/config/config_entries{kind}/flow"
+    result = _request("POST", base, start, token)
+    for step in steps:
+        if result.get("type") == "create_entry":
+            break
+        result = _request("POST", f"{base}/{result['flow_id']}", step, token)
     if result.get("type") != "create_entry":
-        raise SystemExit(f"adding the hub failed: {result}")
-    print(f"demo: added {result['title']}")
+        raise SystemExit(f"demo set-up failed: {result}; `make demo-reset` starts over")
+    return result
+
+
+def _remove_onboarding_defaults(token: str) -> None:
+    """Onboarding adds a few default integrations (weather, radio...) that need the internet."""
+    for entry in _request("GET", "/api/config/config_entries/entry", token=token):
+        if entry["domain"] != "balance":
+            _request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}", token=token)
+
+
+def _wait_for_entities(token: str) -> dict[str, str]:
+    """Return the hub's entity ids by suffix once they exist."""
+    wanted = ("_energy_1", "_power_1", "_water_2", "_gas_1", *(f"_output_{n}" for n in range(1, 6)))
+    for _ in range(120):
+        ids = [s["entity_id"] for s in _request("GET", "/api/states", token=token)]
+        found = {w: next((i for i in ids if i.endswith(w)), "") for w in wanted}
+        if all(found.values()):
+            return found
+        time.sleep(1)
+    raise SystemExit("the hub's entities did not appear")
+
+
+async def _websocket(token: str, messages: list[dict[str, Any]]) -> None:
+    """Send commands on HA's websocket API (entity names, energy preferences)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{BASE}/api/websocket") as ws,
+    ):
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        await ws.receive_json()
+        for number, message in enumerate(messages, 1):
+            await ws.send_json({"id": number, **message})
+            reply = await ws.receive_json()
+            if not reply.get("success"):
+                raise SystemExit(f"demo set-up failed: {message['type']}: {reply}")
+
+
+def _energy_source(kind: str, statistic: str) -> dict[str, Any]:
+    price = {"stat_cost": None, "entity_energy_price": None, "number_energy_price": None}
+    if kind == "grid":
+        return {"type": "grid", "flow_from": [{"stat_energy_from": statistic, **price}],
+                "flow_to": [], "cost_adjustment_day": 0}  # fmt: skip
+    return {"type": kind, "stat_energy_from": statistic, **price}
+
+
+def _set_up(token: str) -> None:
+    """Hub, names, load management with managed loads, Energy dashboard."""
+    _remove_onboarding_defaults(token)
+    hub = _flow(token, {"handler": "balance"}, {"next_step_id": "network"},
+                {"host": "127.0.0.1", "port": HUB_PORT})  # fmt: skip
+    print(f"demo: added {hub['title']}")
+    entities = _wait_for_entities(token)
+    renames = [
+        {"type": "config/entity_registry/update", "entity_id": entities[f"_output_{n}"],
+         "name": name}
+        for n, (name, *_) in enumerate(OUTPUT_LOADS, 1)
+    ]  # fmt: skip
+    prefs = {
+        "type": "energy/save_prefs",
+        "energy_sources": [
+            _energy_source("grid", entities["_energy_1"]),
+            _energy_source("water", entities["_water_2"]),
+            _energy_source("gas", entities["_gas_1"]),
+        ],
+    }
+    asyncio.run(_websocket(token, [*renames, prefs]))
+    manager = _flow(
+        token,
+        {"handler": "balance"},
+        {"next_step_id": "load_management"},
+        {"power_entity": entities["_power_1"], "limit_w": HOUSE_LIMIT_W,
+         "hub_entry_id": hub["result"]["entry_id"], "reaction_s": 30, "sensor_timeout_s": 120},
+    )  # fmt: skip
+    for n, (name, priority, rated_w, schedule) in enumerate(OUTPUT_LOADS, 1):
+        load = {"name": name, "switch_entity": entities[f"_output_{n}"], "priority": priority,
+                "rated_w": rated_w, "max_off_min": 15, "min_on_min": 1}  # fmt: skip
+        steps = [load, schedule or {}] if priority == "green" else [load]
+        start = {"handler": [manager["result"]["entry_id"], "managed_load"]}
+        _flow(token, start, *steps, kind="/subentries")
+    print(f"demo: load management keeps the house under {HOUSE_LIMIT_W} W with 5 managed loads")
 
 
 def _start_hub() -> subprocess.Popen[bytes]:
@@ -134,7 +226,7 @@ def main() -> None:
         _wait_for_http(hass)
         token = _onboard()
         if token:
-            _add_hub(token)
+            _set_up(token)
         print(f"demo: open {BASE} and log in as {USER} / {PASSWORD}; Ctrl-C stops the demo")
         hass.wait()
     except KeyboardInterrupt:
