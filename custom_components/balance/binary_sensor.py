@@ -20,7 +20,7 @@ from .coordinator import (
     BalanceCoordinator,
     NodeData,
 )
-from .entity import BalanceEntity
+from .entity import BalanceEntity, BalanceNodeStatusEntity
 from .hub.messages import AlarmKind, Capability, NodeFlag
 from .load_management import binary_sensor as lm_binary_sensor
 from .load_management import is_load_management
@@ -172,25 +172,10 @@ class BalanceAlarmBinarySensor(BalanceEntity, BinarySensorEntity):
         return node is not None and node.alarm(self.channel_no, self.entity_description.alarm)
 
 
-class BalanceNodeBinarySensor(BalanceEntity, BinarySensorEntity):
+class BalanceNodeBinarySensor(BalanceNodeStatusEntity, BinarySensorEntity):
     """Battery low / out of range of a radio node."""
 
     entity_description: BalanceNodeBinaryDescription
-
-    def __init__(
-        self,
-        coordinator: BalanceCoordinator,
-        node: NodeData,
-        description: BalanceNodeBinaryDescription,
-    ) -> None:
-        """Bind to one node."""
-        super().__init__(coordinator, node, description, description.key)
-
-    @property
-    def available(self) -> bool:
-        """Available once the node reported its status."""
-        node = self.node
-        return super().available and node is not None and node.status is not None
 
     @property
     def is_on(self) -> bool | None:

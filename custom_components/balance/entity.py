@@ -73,3 +73,19 @@ class BalanceEntity(Entity):
             self.coordinator.async_add_listener(self.async_write_ha_state, self.node_id)
         )
         self.async_on_remove(self.coordinator.async_add_listener(self.async_write_ha_state))
+
+
+class BalanceNodeStatusEntity(BalanceEntity):
+    """An entity showing a radio node's NODE_STATUS (battery, radio, reachability)."""
+
+    def __init__(
+        self, coordinator: BalanceCoordinator, node: NodeData, description: EntityDescription
+    ) -> None:
+        """Bind to one node; the description key makes the unique id."""
+        super().__init__(coordinator, node, description, description.key)
+
+    @property
+    def available(self) -> bool:
+        """Available once the node reported its status."""
+        node = self.node
+        return super().available and node is not None and node.status is not None

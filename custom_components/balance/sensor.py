@@ -27,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import BalanceConfigEntry, BalanceCoordinator, ChannelData, NodeData
-from .entity import BalanceEntity
+from .entity import BalanceEntity, BalanceNodeStatusEntity
 from .hub.messages import Medium, NodeStatus
 from .load_management import is_load_management
 from .load_management import sensor as lm_sensor
@@ -264,25 +264,10 @@ class BalanceChannelSensor(BalanceEntity, SensorEntity):
         return None if channel is None else self.entity_description.value_fn(channel)
 
 
-class BalanceNodeSensor(BalanceEntity, SensorEntity):
+class BalanceNodeSensor(BalanceNodeStatusEntity, SensorEntity):
     """Battery, radio and reachability of a D100FC node."""
 
     entity_description: BalanceNodeSensorDescription
-
-    def __init__(
-        self,
-        coordinator: BalanceCoordinator,
-        node: NodeData,
-        description: BalanceNodeSensorDescription,
-    ) -> None:
-        """Bind to one node."""
-        super().__init__(coordinator, node, description, description.key)
-
-    @property
-    def available(self) -> bool:
-        """Available once the node reported its status."""
-        node = self.node
-        return super().available and node is not None and node.status is not None
 
     @property
     def native_value(self) -> StateType | datetime:
