@@ -22,15 +22,16 @@ def last_json_line(command: list[str], env: dict[str, str] | None = None) -> dic
 
 
 def main() -> None:
+    """Run both firmware benches under MicroPython and print their figures."""
     env = dict(os.environ, MICROPYPATH=f"{ROOT / 'hub_firmware'}:.frozen")
     with tempfile.TemporaryDirectory() as state_dir:
         results = last_json_line(
             [str(ROOT / ".venv/bin/micropython"), str(HERE / "pulse_bench.py"), state_dir], env
         )
-    radio_bench = HERE / "radio_bench.py"
-    if radio_bench.exists():
-        radio = last_json_line([sys.executable, str(radio_bench)])
-        results.update((key, radio[key]) for key in ("frames_routed_per_s", "peak_heap_bytes"))
+    radio = last_json_line([sys.executable, str(HERE / "radio_bench.py")])
+    results.update((key, radio[key]) for key in ("frames_routed_per_s", "peak_heap_bytes"))
+    for key, value in results.items():
+        print(f"{key:22s} {value:>12,}")
     print(json.dumps(results))
 
 
