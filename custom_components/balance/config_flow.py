@@ -215,9 +215,9 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
             hub_id, errors = await self._async_try(data)
             if hub_id is not None:
                 return await self._async_create(data, hub_id)
+        # Detected ports are offered; any other path (e.g. /dev/ttyUSB0 in a container that
+        # hides USB details) can be typed in.
         ports = await self.hass.async_add_executor_job(_list_ports)
-        if not ports:
-            return self.async_abort(reason="no_serial_ports")
         schema = vol.Schema(
             {
                 vol.Required(CONF_DEVICE): SelectSelector(

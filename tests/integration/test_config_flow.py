@@ -176,8 +176,8 @@ async def test_user_serial(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_user_serial_no_ports(hass: HomeAssistant) -> None:
-    """Without serial ports the serial step aborts."""
+async def test_user_serial_no_ports_takes_a_typed_path(hass: HomeAssistant) -> None:
+    """Without detected ports the serial step still takes a path typed by hand."""
     with patch(
         "custom_components.balance.config_flow.serial.tools.list_ports.comports",
         return_value=[],
@@ -186,8 +186,13 @@ async def test_user_serial_no_ports(hass: HomeAssistant) -> None:
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"next_step_id": "serial"}
         )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_serial_ports"
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "serial"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_DEVICE: "/dev/does-not-exist"}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
 
 
 async def test_user_serial_cannot_connect(

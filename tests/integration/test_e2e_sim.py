@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    CONF_DEVICE,
     CONF_HOST,
     CONF_PORT,
     SERVICE_TURN_OFF,
@@ -83,8 +85,40 @@ def _value(hass: HomeAssistant, entity_id: str) -> float | None:
     return float(state.state)
 
 
+SIM_OPTIONS = (
+    *("--scenario", str(FIRMWARE / "sim" / "scenarios" / "default.json")),
+    *("--start-time", str(SCENARIO_START), "--speed", "10", "--push-interval", "0.5"),
+)
+
+
+@pytest.fixture
+def sim_serial(tmp_path: Path) -> Generator[str]:
+    """Start the sim board behind scripts/sim_hub.py: its serial link on a real pty."""
+    log = tmp_path / "sim.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "sim_hub.py"), *SIM_OPTIONS,
+             "--state-dir", str(tmp_path / "state")],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        device = proc.stdout.readline().strip()
+        deadline = time.monotonic() + 20
+        while "ready" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"sim board did not start: {log.read_text()}")
+            time.sleep(0.05)
+        yield device
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 async def test_sim_household_end_to_end(hass: HomeAssistant, sim_port: int) -> None:
-    """Set up through the flow; pulses move the total; the contactor cuts the EV's power."""
+    """Over TCP: set up through the flow; pulses move the total; the contactor cuts the EV."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "network"}
@@ -92,6 +126,23 @@ async def test_sim_household_end_to_end(hass: HomeAssistant, sim_port: int) -> N
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim_port}
     )
+    await _exercise_household(hass, result)
+
+
+async def test_sim_household_over_serial(hass: HomeAssistant, sim_serial: str) -> None:
+    """The same over the hub's serial link, on a real pseudo-terminal."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "serial"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE: sim_serial}
+    )
+    await _exercise_household(hass, result)
+
+
+async def _exercise_household(hass: HomeAssistant, result: ConfigFlowResult) -> None:
+    """Pulses of the sim household reach HA; opening the EV's contactor removes its load."""
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert entry.unique_id == "J100UC-SIM-0001"
