@@ -278,7 +278,7 @@ class DlmEngine:
             return
         for runtime in self._held_in_restore_order(now_s):
             if runtime.held is LoadStatus.SHED:
-                if now_s - runtime.held_since_s < self._cfg.min_off_s:
+                if now_s - runtime.held_since_s < self._min_off(runtime):
                     continue
                 reason = ActionReason.HEADROOM
             elif self._defer_wanted(runtime, now_s):
@@ -370,6 +370,13 @@ class DlmEngine:
         early = plan.allowed_from_s is not None and now_s < plan.allowed_from_s
         late = plan.allowed_until_s is not None and now_s >= plan.allowed_until_s
         return early or late
+
+    def _min_off(self, runtime: LoadRuntime) -> float:
+        """How long a shed load stays off before a headroom restore (greens may wait longer)."""
+        green_min_off = self._cfg.green_min_off_s
+        if runtime.cfg.priority is Priority.GREEN and green_min_off is not None:
+            return max(self._cfg.min_off_s, green_min_off)
+        return self._cfg.min_off_s
 
     def _min_on_done(self, runtime: LoadRuntime, now_s: float) -> bool:
         return runtime.on_since_s is not None and now_s - runtime.on_since_s >= runtime.cfg.min_on_s
