@@ -212,6 +212,23 @@ def test_green_starts_by_latest_start_even_if_window_later() -> None:
     assert h.engine.state().loads["heat"].status is LoadStatus.SHED
 
 
+def test_committed_green_makes_room_by_shedding_a_flexible_green() -> None:
+    h = house([green("boiler", 2000), green("ev", 3000)], base=1000)
+    h.engine.set_plan("boiler", GreenPlan(remaining_s=3600, deadline_s=20_000, allowed_from_s=1000))
+    h.run(0, 100)
+    assert h.engine.state().loads["boiler"].status is LoadStatus.DEFERRED
+    h.engine.set_plan("boiler", GreenPlan(remaining_s=3600, deadline_s=3600 + 30))
+    h.step(100)
+    actions = [a for t, a in h.log if t == 100]
+    assert {(a.kind, a.load_id) for a in actions} == {
+        (ActionKind.TURN_OFF, "ev"),
+        (ActionKind.TURN_ON, "boiler"),
+    }
+    h.run(101, 200)
+    assert max(h.power(t) for t in range(101, 200)) <= LIMIT.resident_w
+    assert h.engine.state().loads["ev"].status is LoadStatus.SHED
+
+
 def test_committed_green_is_not_shed() -> None:
     h = house([green("ev", 3000)], base=2500)
     h.engine.set_plan("ev", GreenPlan(remaining_s=3600, deadline_s=3600 + 30))

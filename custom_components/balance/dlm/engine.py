@@ -272,13 +272,14 @@ class DlmEngine:
             return
         for runtime in self._held_in_restore_order(now_s):
             if self._committed(runtime, now_s):
+                self._make_room(runtime, now_s, limit)
                 self._turn_on(runtime, ActionReason.DEADLINE, now_s)
                 return
         if self._over_since is not None:
             return
         for runtime in self._held_in_restore_order(now_s):
             if runtime.held is LoadStatus.SHED:
-                if now_s - runtime.held_since_s < self._min_off(runtime):
+                if now_s - runtime.held_since_s < self._cfg.min_off_s:
                     continue
                 reason = ActionReason.HEADROOM
             elif self._defer_wanted(runtime, now_s):
@@ -289,6 +290,18 @@ class DlmEngine:
             if limit is None or self._recent_peak(now_s) + needed <= limit:
                 self._turn_on(runtime, reason, now_s)
                 return
+
+    def _make_room(self, runtime: LoadRuntime, now_s: float, limit: float | None) -> None:
+        """Before a committed green comes back, shed the loads its power would not fit with."""
+        if limit is None:
+            return
+        need = self._est_w + runtime.restore_w() - limit
+        if need <= 0:
+            return
+        for chosen in select_shed(self._candidates(now_s), need):
+            self._turn_off(
+                self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.OVER_LIMIT, now_s
+            )
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -370,13 +383,6 @@ class DlmEngine:
         early = plan.allowed_from_s is not None and now_s < plan.allowed_from_s
         late = plan.allowed_until_s is not None and now_s >= plan.allowed_until_s
         return early or late
-
-    def _min_off(self, runtime: LoadRuntime) -> float:
-        """How long a shed load stays off before a headroom restore (greens may wait longer)."""
-        green_min_off = self._cfg.green_min_off_s
-        if runtime.cfg.priority is Priority.GREEN and green_min_off is not None:
-            return max(self._cfg.min_off_s, green_min_off)
-        return self._cfg.min_off_s
 
     def _min_on_done(self, runtime: LoadRuntime, now_s: float) -> bool:
         return runtime.on_since_s is not None and now_s - runtime.on_since_s >= runtime.cfg.min_on_s

@@ -85,7 +85,6 @@ class EngineConfig:
     restore_margin_w: float = 200.0  # headroom needed on top of a load's power to restore it
     restore_lookback_s: float = 300.0  # headroom is judged on the peak of this recent window
     min_off_s: float = 60.0  # a shed load stays off at least this long
-    green_min_off_s: float | None = None  # a shed green load stays off this long (None: min_off_s)
     rotate_lead_s: float = 60.0  # swap a yellow load this long before its max-off
     green_slack_s: float = 900.0  # safety margin before a green load's latest start
     sensor_timeout_s: float = 60.0  # house power missing this long is a fault
@@ -98,8 +97,6 @@ class EngineConfig:
             raise ValueError("debounce_s must be within [0, reaction_s]")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if self.green_min_off_s is not None and self.green_min_off_s < 0:
-            raise ValueError("green_min_off_s must be >= 0")
         for name in (
             "restore_gap_s",
             "restore_margin_w",
