@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import tty
@@ -23,6 +24,9 @@ MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
 
 
 def main(argv: list[str]) -> int:
+    """Relay between a new pty and the sim board until either side ends."""
+    # SIGTERM must unwind through `finally` so the sim board is stopped with the relay.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     master, slave = os.openpty()
     tty.setraw(slave)  # binary frames: no echo, no line editing, no CR/LF translation
     print(os.ttyname(slave), flush=True)
