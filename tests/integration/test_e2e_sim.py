@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,35 +48,50 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def sim_port(unused_tcp_port: int, tmp_path: Path) -> Generator[int]:
-    """Start the sim board on 127.0.0.1 and wait until it listens."""
+SIM_OPTIONS = (
+    *("--scenario", str(FIRMWARE / "sim" / "scenarios" / "default.json")),
+    *("--start-time", str(SCENARIO_START), "--speed", "10", "--push-interval", "0.5"),
+)
+
+
+@contextmanager
+def _running_sim(command: list[str], tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Start a sim board command, wait for its ready line, and stop it afterwards."""
     log = tmp_path / "sim.log"
     with log.open("w") as err:
         proc = subprocess.Popen(
-            [
-                MICROPYTHON, "-m", "boards.sim",
-                "--scenario", "sim/scenarios/default.json",
-                "--tcp", f"127.0.0.1:{unused_tcp_port}",
-                "--start-time", str(SCENARIO_START),
-                "--speed", "10",
-                "--push-interval", "0.5",
-                "--state-dir", str(tmp_path / "state"),
-            ],
+            [*command, *SIM_OPTIONS, "--state-dir", str(tmp_path / "state")],
             cwd=FIRMWARE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=err,
-        )  # fmt: skip
+            text=True,
+        )
     try:
         deadline = time.monotonic() + 20
         while "ready" not in log.read_text():
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"sim board did not start: {log.read_text()}")
             time.sleep(0.05)
-        yield unused_tcp_port
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sim_port(unused_tcp_port: int, tmp_path: Path) -> Generator[int]:
+    """The sim board listening on 127.0.0.1."""
+    command = [MICROPYTHON, "-m", "boards.sim", "--tcp", f"127.0.0.1:{unused_tcp_port}"]
+    with _running_sim(command, tmp_path):
+        yield unused_tcp_port
+
+
+@pytest.fixture
+def sim_serial(tmp_path: Path) -> Generator[str]:
+    """The sim board behind scripts/sim_hub.py: its serial link on a real pty."""
+    with _running_sim([sys.executable, str(ROOT / "scripts" / "sim_hub.py")], tmp_path) as proc:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
 
 
 def _value(hass: HomeAssistant, entity_id: str) -> float | None:
@@ -83,38 +99,6 @@ def _value(hass: HomeAssistant, entity_id: str) -> float | None:
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return None
     return float(state.state)
-
-
-SIM_OPTIONS = (
-    *("--scenario", str(FIRMWARE / "sim" / "scenarios" / "default.json")),
-    *("--start-time", str(SCENARIO_START), "--speed", "10", "--push-interval", "0.5"),
-)
-
-
-@pytest.fixture
-def sim_serial(tmp_path: Path) -> Generator[str]:
-    """Start the sim board behind scripts/sim_hub.py: its serial link on a real pty."""
-    log = tmp_path / "sim.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "sim_hub.py"), *SIM_OPTIONS,
-             "--state-dir", str(tmp_path / "state")],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        device = proc.stdout.readline().strip()
-        deadline = time.monotonic() + 20
-        while "ready" not in log.read_text():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"sim board did not start: {log.read_text()}")
-            time.sleep(0.05)
-        yield device
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def test_sim_household_end_to_end(hass: HomeAssistant, sim_port: int) -> None:
