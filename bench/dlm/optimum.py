@@ -5,20 +5,21 @@ appliance is asked to work and how much, hot-water draws, EV plug-in/departure. 
 the supply `x[l,t]` of every managed load per step and follows the consequences, so demand that
 shedding defers comes back later, as it does in the closed loop:
 
-* **queue loads** (EV, kettle): work arrives as in the uncontrolled trace (`a[t]`, in steps at
-  rated power); the served work `y[t]` in [0, x[t]] never runs ahead of the arrivals, and a
-  supplied load with at least one step of backlog runs at full power (binary `q[t]`). EV: the
-  session's energy arrives at plug-in, is served only while plugged and must be delivered by
-  departure (up to the 50 Wh the miss check tolerates); a kettle's boil must be completed.
+* **queue loads** (EV, kettle, boiler): work arrives as in the uncontrolled trace (`a[t]`, in
+  steps at rated power); the served work `y[t]` in [0, x[t]] never runs ahead of the arrivals;
+  while supplied, a backlog of at least one step runs at full power (binary `q[t]`, big-M set
+  by the most work that can be outstanding) and a smaller one is served whole. EV: the
+  session's energy arrives at plug-in, is served only while plugged, at full power until done
+  (monotone binary `d[t]` instead of `q`), and must be delivered by departure (up to the 50 Wh
+  the miss check tolerates); a kettle's boil must be completed.
+* **boiler**: a contactor can only delay a thermostat's heating, never bring it forward or run
+  it at part power, so the uncontrolled heating is its arrivals; the delayed heat may never
+  exceed the tank's heat content (the hot water it held is used up), at 06:00 and 18:00 the
+  tank keeps half a full tank's heat (or the uncontrolled level if lower), and the day ends
+  with at most one step (a cooler tank loses a little less heat: a relaxation) outstanding.
 * **programmes** (washing machine, dishwasher): a started programme advances only while
   supplied; its phases of >= 100 W (heat, wash, spin) are tracked with monotone binaries
   `g[b,t] = [progress >= b]`; it must be finished 4 h after its start.
-* **boiler**: tank heat `H[t]` (J above cold water), `H[t+1] = H[t] + P z[t] dt - draw[t] -
-  loss(H[t]) + unmet[t] - spill[t]`, with the linear lower bound of the stratified model's
-  loss; the thermostat must heat when `H < H_on` (thermocline past the sensor) and then keeps
-  heating (full power while supplied) until within one step of full (binaries `s[t]`, `f[t]`);
-  hot water may go lukewarm (`unmet`) only when the tank is empty; `H >= 50 %` of a full tank at
-  06:00 and 18:00 (or the uncontrolled level if that was lower).
 * **scaled loads**: oven (its time passes unpowered, exact), fridge and heat pump (thermostatic
   recovery after an off period is not added back: a relaxation) draw trace power times `x`.
 
@@ -28,12 +29,16 @@ rise of demand (binary `e[t]` otherwise, cost BIG). Switch operations are the tr
 (all loads on at the window edges). Minimise `BIG * sum(e) + switch operations`.
 
 Windows are days cut at quiet steps near local noon (no programme, EV session with demand,
-kettle or oven near). Within a day, supply is a decision only from CRITICAL_BEFORE steps before
-to CRITICAL_AFTER steps after a step where the uncontrolled house is over the limit (elsewhere
-loads are on: shedding where no overload can be cured only costs operations); the consequences
-(backlogs, tank heat, programme progress) are followed over the whole day. Each day is solved
-to optimality or for TIME_LIMIT_S; the figures are the solution's switch operations and HiGHS's
-proven lower bound on them (`ops_bound`, equal when every day is optimal).
+kettle or oven near). Within a day, the EV and the programmes may be switched wherever they run
+(they can be held off for hours); the other loads from CRITICAL_BEFORE steps before to
+CRITICAL_AFTER steps after a step where the uncontrolled house is over the limit, gaps of up to
+CRITICAL_BRIDGE steps between such spans included (elsewhere they are on: shedding where no
+overload can be cured only costs operations). Where deferred demand lands over the limit
+outside those spans, the spans are widened there and the day solved again. The consequences
+(backlogs, tank heat, programme progress) are followed over the whole day. The all-on schedule
+is solved first and handed to the search as its incumbent; each day is solved to optimality or
+for TIME_LIMIT_S; the figures are the solution's switch operations and HiGHS's proven lower
+bound on them (`ops_bound`, equal when every day is optimal).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import itertools
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -51,10 +56,14 @@ from .trace import Trace
 
 BIG = 1000.0
 TIME_LIMIT_S = 60.0
+HEURISTIC_EFFORT = 0.5  # share of the search spent on primal heuristics (HiGHS default 0.05)
 CRITICAL_BEFORE = 45  # steps before an uncontrolled overload from which switching is modelled
 CRITICAL_AFTER = 90  # ... and after it
+CRITICAL_BRIDGE = 360  # ... and between two such spans less than this apart (a held load)
+MAX_WIDENINGS = 3  # re-solves of a day whose deferred demand lands outside that span
 INF = 1e30
 PHASE_MIN_W = 100.0  # programme phases below this are modelled as drawing 0 W (relaxation)
+BOILER_END_SLACK_STEPS = 1.0  # a delayed, cooler tank loses less heat: one step (relaxation)
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,7 @@ def solve(trace: Trace, steps_per_day: int) -> OptResult:
     beyond = 0
     unsolved = 0
     for lo, hi in itertools.pairwise(cuts):
-        window = _Window(trace, lo, hi, rise)
-        result = window.solve()
+        result = _solve_window(trace, lo, hi, rise)
         power.extend(result.power)
         ops += result.ops
         bound += result.bound
@@ -196,12 +204,15 @@ class _Builder:
         self.row_low.append(low)
         self.row_high.append(high)
 
-    def solve(self, time_limit_s: float) -> tuple[list[float], bool, float]:
+    def solve(self, time_limit_s: float, supply: Sequence[int]) -> tuple[list[float], bool, float]:
+        """Minimise; the all-supplied schedule (always feasible) is solved first and given to
+        the search as its starting incumbent."""
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", time_limit_s)
         h.setOptionValue("threads", 1)
         h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_heuristic_effort", HEURISTIC_EFFORT)
         n = len(self.cost)
         inf = highspy.kHighsInf
         low = np.array([v if v > -INF / 2 else -inf for v in self.lower])
@@ -225,6 +236,15 @@ class _Builder:
             np.array(self.index, dtype=np.int32),
             np.array(self.value),
         )
+        cols = np.array(supply, dtype=np.int32)
+        ones = np.ones(len(cols))
+        h.changeColsBounds(len(cols), cols, ones, ones)
+        h.run()
+        feasible = h.getInfo().primal_solution_status == 2
+        incumbent = h.getSolution()
+        h.changeColsBounds(len(cols), cols, low[cols], up[cols])
+        if feasible:
+            h.setSolution(incumbent)
         h.run()
         status = h.getModelStatus()
         optimal = status == highspy.HighsModelStatus.kOptimal
@@ -246,12 +266,34 @@ class _WindowResult:
     bound: float
     optimal: bool
     beyond: int
+    loose: list[int] = field(default_factory=list)  # steps beyond the limit where x was fixed
+
+
+def _solve_window(trace: Trace, lo: int, hi: int, rise: list[float]) -> _WindowResult:
+    """Solve a day; where deferred demand lands beyond the limit outside the modelled span,
+    widen the span there and solve again."""
+    critical: list[bool] | None = None
+    for _ in range(MAX_WIDENINGS + 1):
+        window = _Window(trace, lo, hi, rise, critical)
+        result = window.solve()
+        if not result.loose:
+            break
+        loose = [t in result.loose for t in range(window.n)]
+        critical = [
+            a or b
+            for a, b in zip(
+                window.critical, _dilate(loose, CRITICAL_BEFORE, CRITICAL_AFTER), strict=True
+            )
+        ]
+    return result
 
 
 class _Window:
     """One day's model."""
 
-    def __init__(self, trace: Trace, lo: int, hi: int, rise: list[float]) -> None:
+    def __init__(
+        self, trace: Trace, lo: int, hi: int, rise: list[float], critical: list[bool] | None
+    ) -> None:
         self.tr = trace
         self.lo = lo
         self.hi = hi
@@ -261,7 +303,9 @@ class _Window:
             trace.base[t] + sum(p[t] for p in trace.power.values()) > trace.limit_w
             for t in range(lo, hi)
         ]
-        self.critical = _dilate(over, CRITICAL_BEFORE, CRITICAL_AFTER)
+        self.critical = critical or _bridge(
+            _dilate(over, CRITICAL_BEFORE, CRITICAL_AFTER), CRITICAL_BRIDGE
+        )
         self.b = _Builder()
         self.x: dict[str, list[int | None]] = {}  # None: fixed on
         self.power_terms: list[dict[int, float]] = [{} for _ in range(self.n)]
@@ -269,10 +313,13 @@ class _Window:
 
     # -- supply variables -------------------------------------------------------------------
 
-    def _supply(self, name: str, active: Sequence[bool]) -> list[int | None]:
-        """Binary supply where the load may draw near an overload; fixed on elsewhere."""
+    def _supply(
+        self, name: str, active: Sequence[bool], anywhere: bool = False
+    ) -> list[int | None]:
+        """Binary supply where the load may draw near an overload (`anywhere`: wherever it is
+        active); fixed on elsewhere."""
         xs: list[int | None] = [
-            self.b.var(0.0, True) if a and c else None
+            self.b.var(0.0, True) if a and (c or anywhere) else None
             for a, c in zip(active, self.critical, strict=True)
         ]
         self.x[name] = xs
@@ -300,7 +347,9 @@ class _Window:
             else:
                 self.power_terms[t][v] = self.power_terms[t].get(v, 0.0) + p
 
-    def _queue(self, name: str) -> None:
+    def _queue(self, name: str, backlog_cap: dict[int, float] | None = None) -> None:
+        """Work that arrives as in the trace and may be delayed, never advanced; at most
+        `backlog_cap[t]` steps of it may be outstanding at the start of step t."""
         tr = self.tr
         rated = tr.rated_w[name]
         series = [p / rated for p in tr.power[name][self.lo : self.hi]]
@@ -332,34 +381,63 @@ class _Window:
         if total <= 0:
             self._supply(name, [False] * n)
             return
-        xs = self._supply(name, active)
-        end_slack = 0.0 if name in ("kettle", "ev_charger") else float(tr.max_off)
+        lumped = name == "ev_charger"
+        xs = self._supply(name, active, anywhere=lumped and any(self.critical))
+        end_slack = BOILER_END_SLACK_STEPS if name == "boiler" else 0.0
+        caps = backlog_cap or {}
         cum_a = 0.0
+        most = 0.0  # most work that can be outstanding before step t (tightens big-M)
+        d_prev: int | None = None
         served: int | None = None  # cumulative served work before step t (variable)
         for t in range(n):
+            if t in caps and served is not None:
+                b.row(cum_a - caps[t], INF, {served: 1.0})
             cum_a += arrivals[t]
+            most += arrivals[t]
             if not servable[t] or (cum_a <= 0 and not active[t]):
                 if t + 1 in deadline_at and served is not None:
                     b.row(cum_a - deadline_at[t + 1], INF, {served: 1.0})
                 continue
             y = b.var(0.0, False)
             nxt = b.var(0.0, False, 0.0, INF)
+            done = {served: 1.0} if served is not None else {}
             # served[t+1] = served[t] + y <= arrivals so far
-            b.row(0.0, 0.0, {nxt: 1.0, y: -1.0, **({served: -1.0} if served is not None else {})})
+            b.row(0.0, 0.0, {nxt: 1.0, y: -1.0, **{k: -c for k, c in done.items()}})
             b.row(-INF, cum_a, {nxt: 1.0})
             v = xs[t]
+            off = {v: -most} if v is not None else {}  # relaxes the rows below when x = 0
+            low = cum_a - most if v is not None else cum_a
             if v is not None:
                 b.row(-INF, 0.0, {y: 1.0, v: -1.0})  # y <= x
-            q = b.var(0.0, True)
-            # backlog = cum_a - served[t] >= 1 forces q: served[t] + M q >= cum_a - 1 + eps
-            big = cum_a + 1.0
-            b.row(
-                cum_a - 1.0 + 1e-6, INF, {q: big, **({served: 1.0} if served is not None else {})}
-            )
-            if v is None:
-                b.row(0.0, INF, {y: 1.0, q: -1.0})  # y >= q (always supplied here)
+            if lumped:
+                # one arrival per session: full power while supplied until done; done (d) is
+                # monotone within the session and means less than one step is left
+                if arrivals[t] > 0:
+                    d_prev = None
+                d = b.var(0.0, True)
+                if d_prev is not None:
+                    b.row(0.0, INF, {d: 1.0, d_prev: -1.0})
+                b.row(0.0, INF, {**done, d: -(cum_a - 1.0)} if done else {d: -(cum_a - 1.0)})
+                if v is None:
+                    b.row(1.0, INF, {y: 1.0, d: 1.0})  # y >= 1 - d
+                else:
+                    b.row(0.0, INF, {y: 1.0, d: 1.0, v: -1.0})  # y >= x - d
+                # done and supplied: the last part step is served whole
+                b.row(low - most, INF, {y: 1.0, d: -most, **done, **off})
+                d_prev = d
+            elif most > 1.0 + 1e-9:
+                # a backlog of at least one step runs at full power while supplied
+                q = b.var(0.0, True)
+                b.row(cum_a - 1.0 + 1e-6, INF, {q: most - 1.0 + 1e-6, **done})
+                if v is None:
+                    b.row(0.0, INF, {y: 1.0, q: -1.0})  # y >= q
+                else:
+                    b.row(-1.0, INF, {y: 1.0, q: -1.0, v: -1.0})  # y >= q + x - 1
+                # a smaller backlog is served whole: y >= backlog unless q or x = 0
+                b.row(low, INF, {y: 1.0, q: most, **done, **off})
             else:
-                b.row(-1.0, INF, {y: 1.0, q: -1.0, v: -1.0})  # y >= q + x - 1
+                b.row(low, INF, {y: 1.0, **done, **off})  # supplied: y >= backlog
+            most = most if v is not None else max(0.0, most - 1.0)
             self.power_terms[t][y] = rated
             served = nxt
             if t + 1 in deadline_at:
@@ -376,7 +454,7 @@ class _Window:
         for t0 in runs:
             for t in range(t0, min(n, t0 + tr.deadline_steps)):
                 active[t] = True
-        xs = self._supply(name, active)
+        xs = self._supply(name, active, anywhere=any(self.critical))
         phases = tr.programmes[name]
         total_steps = sum(steps for _, steps in phases)
         bounds: list[tuple[int, int, float]] = []  # (begin, end, W) of modelled phases
@@ -436,75 +514,21 @@ class _Window:
                 b.row(float(total_steps), INF, {prog: 1.0})
 
     def _boiler(self) -> None:
+        """The thermostat's heating, delayable but not advanced (a contactor cannot make it
+        heat), with the tank never emptied by the delay and at least half full at the checks."""
         tr = self.tr
         spec = tr.boiler
         assert spec is not None
-        n = self.n
-        dt = tr.dt_s
-        xs = self._supply("boiler", [True] * n)
-        full, on = spec.full_j, spec.on_j
-        per_step = spec.rated_w * dt
-        k_lin = spec.loss_w_per_k / (4186.0 * spec.volume_l)
-        h_vars = [self.b.var(0.0, False, 0.0, full) for _ in range(n + 1)]
-        h0 = min(full, tr.boiler_h[self.lo])
-        self.b.row(h0, h0, {h_vars[0]: 1.0})
-        s_prev: int | None = None
-        prev_heating = tr.boiler_heating[self.lo - 1] if self.lo > 0 else False
-        checks = {c - self.lo for c in tr.checks if self.lo <= c < self.hi}
-        for t in range(n):
-            g = self.lo + t
-            v = xs[t]
-            z = self.b.var(0.0, False)
-            s = self.b.var(0.0, True)
-            f = self.b.var(0.0, True)
-            w = self.b.var(0.0, False)
-            if v is not None:
-                self.b.row(-INF, 0.0, {z: 1.0, v: -1.0})  # z <= x
-            self.b.row(0.0, INF, {h_vars[t]: 1.0, s: on})  # H < H_on -> s = 1
-            # f: within one step's heating of full (the thermostat may stop, the step may be
-            # partial)
-            self.b.row(0.0, INF, {h_vars[t]: 1.0, f: -(full - per_step)})
-            if s_prev is None:
-                if prev_heating:
-                    self.b.row(0.0, INF, {s: 1.0, f: 1.0})
-            else:
-                self.b.row(0.0, INF, {s: 1.0, s_prev: -1.0, f: 1.0})  # s >= s_prev - f
-            self.b.row(-INF, 0.0, {w: 1.0, f: -1.0})  # partial power only near full
-            if v is None:
-                self.b.row(0.0, INF, {z: 1.0, s: -1.0, w: 1.0})  # z >= s - w
-            else:
-                self.b.row(-1.0, INF, {z: 1.0, s: -1.0, v: -1.0, w: 1.0})  # z >= s + x - 1 - w
-            draw = (
-                max(
-                    0.0,
-                    tr.boiler_h[g]
-                    + tr.power["boiler"][g] * dt
-                    - tr.boiler_loss_w[g] * dt
-                    - tr.boiler_h[g + 1],
-                )
-                if g + 1 < len(tr.boiler_h)
-                else 0.0
-            )
-            loss_const = spec.loss_w_per_k * (spec.cold_c - tr.indoor_c[g]) * dt
-            spill = self.b.var(0.0, False, 0.0, INF)
-            terms = {
-                h_vars[t + 1]: 1.0,
-                h_vars[t]: -(1.0 - k_lin * dt),
-                z: -per_step,
-                spill: 1.0,
-            }
-            if draw > 0:
-                unmet = self.b.var(0.0, False, 0.0, draw)
-                m = self.b.var(0.0, True)
-                self.b.row(-INF, 0.0, {unmet: 1.0, m: -draw})
-                self.b.row(-INF, full, {h_vars[t + 1]: 1.0, m: full * 0.98})
-                terms[unmet] = -1.0
-            self.b.row(-draw - loss_const, -draw - loss_const, terms)
-            self.power_terms[t][z] = spec.rated_w
-            if t in checks:
-                need = min(0.5 * full, tr.boiler_h[g])
-                self.b.row(need, INF, {h_vars[t]: 1.0})
-            s_prev = s
+        step_j = spec.rated_w * tr.dt_s
+        floors: dict[int, float] = {}  # step -> most heat (in steps) the delay may withhold
+        for t in range(self.n):
+            heat = tr.boiler_h[self.lo + t]
+            floors[t] = heat / step_j
+        for c in tr.checks:
+            if self.lo <= c < self.hi:
+                heat = tr.boiler_h[c]
+                floors[c - self.lo] = max(0.0, heat - 0.5 * spec.full_j) / step_j
+        self._queue("boiler", backlog_cap=floors)
 
     # -- assembly -----------------------------------------------------------------------------
 
@@ -558,7 +582,7 @@ class _Window:
                         else:
                             b.row(-INF, 1.0, terms)
         # limit: a step may exceed it only by the exogenous rise of that step (reaction time)
-        beyond: list[int] = []
+        beyond: list[tuple[int, int]] = []  # (step, variable)
         for t in range(n):
             terms = dict(self.power_terms[t])
             allowed = tr.limit_w + self.rise[t]
@@ -566,10 +590,12 @@ class _Window:
             if top <= 0:
                 continue
             e = b.var(BIG, True)
-            beyond.append(e)
+            beyond.append((t, e))
             terms[e] = -top
             b.row(-INF, allowed - self.power_const[t], terms)
-        values, optimal, bound = b.solve(TIME_LIMIT_S)
+        values, optimal, bound = b.solve(
+            TIME_LIMIT_S, [v for xs in self.x.values() for v in xs if v is not None]
+        )
         if len(values) != len(b.cost) or not math.isfinite(bound):
             # no feasible schedule found (should not happen): keep the uncontrolled day, say so
             power = [
@@ -586,13 +612,15 @@ class _Window:
         for xs in self.x.values():
             states = [1] + [1 if v is None else round(values[v]) for v in xs] + [1]
             ops += sum(1 for a, c in itertools.pairwise(states) if a != c)
-        n_beyond = sum(round(values[e]) for e in beyond)
+        over = [t for t, e in beyond if round(values[e])]
+        n_beyond = len(over)
         # with no step beyond the reaction in the solution, the optimum has none either (ops <
         # BIG), so the dual bound on the objective bounds its switch operations
         ops_bound = float(ops) if optimal else max(0.0, math.ceil(bound - 1e-6))
         if n_beyond and not optimal:
             ops_bound = 0.0
-        return _WindowResult(power, ops, float(ops_bound), optimal, n_beyond)
+        loose = [t for t in over if not self.critical[t]]
+        return _WindowResult(power, ops, float(ops_bound), optimal, n_beyond, loose)
 
 
 def _dilate(flags: Sequence[bool], before: int, after: int) -> list[bool]:
@@ -602,6 +630,20 @@ def _dilate(flags: Sequence[bool], before: int, after: int) -> list[bool]:
         if flag:
             for k in range(max(0, t - before), min(n, t + after + 1)):
                 out[k] = True
+    return out
+
+
+def _bridge(flags: list[bool], gap: int) -> list[bool]:
+    """Also flag the gaps of at most `gap` steps between flagged runs."""
+    out = list(flags)
+    last: int | None = None
+    for t, flag in enumerate(flags):
+        if not flag:
+            continue
+        if last is not None and 1 < t - last <= gap + 1:
+            for k in range(last + 1, t):
+                out[k] = True
+        last = t
     return out
 
 

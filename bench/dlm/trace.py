@@ -16,19 +16,12 @@ class BoilerSpec:
     rated_w: float
     volume_l: float
     setpoint_c: float
-    hysteresis_k: float
-    sensor_l: float
     cold_c: float
-    loss_w_per_k: float
 
     @property
     def full_j(self) -> float:
+        """Heat content of a full tank above cold water."""
         return WATER_J_PER_L_K * self.volume_l * (self.setpoint_c - self.cold_c)
-
-    @property
-    def on_j(self) -> float:
-        """Below this heat content the thermostat is certainly heating."""
-        return WATER_J_PER_L_K * self.sensor_l * (self.setpoint_c - self.hysteresis_k - self.cold_c)
 
 
 @dataclass
@@ -47,9 +40,6 @@ class Trace:
     ev_plugged: list[bool] = field(default_factory=list)
     ev_tol_steps: float = 0.0
     boiler_h: list[float] = field(default_factory=list)  # heat content at step start
-    boiler_loss_w: list[float] = field(default_factory=list)
-    boiler_heating: list[bool] = field(default_factory=list)
-    indoor_c: list[float] = field(default_factory=list)
     boiler: BoilerSpec | None = None
     checks: list[int] = field(default_factory=list)  # steps whose start is a boiler check
     starts: dict[str, list[int]] = field(default_factory=dict)  # programme start steps
@@ -82,10 +72,7 @@ class TraceRecorder:
                 rated_w=boiler.rated_w,
                 volume_l=boiler.volume_l,
                 setpoint_c=boiler.setpoint_c,
-                hysteresis_k=boiler.hysteresis_k,
-                sensor_l=boiler.sensor_l,
                 cold_c=boiler.cold_c,
-                loss_w_per_k=boiler.loss_w_per_k,
             ),
             starts={n: [] for n in PROGRAMMES},
             programmes={
@@ -107,8 +94,6 @@ class TraceRecorder:
         step = len(tr.base)
         tr.local_s.append((now_s + home.offset_s) % 86400)
         tr.boiler_h.append(self._heat_j())
-        tr.boiler_heating.append(bool(home.appliances["boiler"].heating))
-        tr.indoor_c.append(float(home.house.indoor_c))
         if any(home._crosses(now_s, tr.dt_s, h) for h in BOILER_CHECKS_H):
             tr.checks.append(step)
 
@@ -121,7 +106,6 @@ class TraceRecorder:
         for name in MANAGED:
             tr.power[name].append(home.load_w(name))
         tr.ev_plugged.append(bool(home.appliances["ev_charger"].plugged))
-        tr.boiler_loss_w.append(float(home.appliances["boiler"].loss_w))
         for name in PROGRAMMES:
             starts = home.appliances[name].starts
             if starts != self._starts[name]:

@@ -403,3 +403,71 @@ def test_cycling_load_does_not_make_a_shed_load_oscillate() -> None:
     h.base_w = lambda _t: 300
     h.run(1800, 2400)
     assert ons([a for _, a in h.log]) == ["ev"]
+
+
+DAY = 86400
+HOUR = 3600
+
+
+def _evening_house(config: EngineConfig, deadline_s: float) -> FakeHouse:
+    """Three learned evenings busy 18:00-21:00 (2.5 kW); on day 3 a lull 18:30-19:30 and an EV
+    (3 kW, 3 h to charge) that overloads the 5 kW limit whenever the evening is busy."""
+    ev = green("ev", 3000)
+    engine = DlmEngine([ev], config, LIMIT)
+
+    def base(t: float) -> float:
+        local = t % DAY
+        busy = 18 * HOUR <= local < 21 * HOUR
+        lull = t >= 3 * DAY and 18.5 * HOUR <= local < 19.5 * HOUR
+        return 2500.0 if busy and not lull else 300.0
+
+    h = FakeHouse.build(engine, [ev], base, {"ev": 0.0})
+    h.run(0, 3 * DAY, dt_s=60)  # learning: the EV draws nothing yet
+    h.demand_w["ev"] = 3000.0
+    engine.set_plan("ev", GreenPlan(remaining_s=3 * HOUR, deadline_s=deadline_s))
+    h.log.clear()
+    h.run(3 * DAY + 17 * HOUR, 3 * DAY + 24 * HOUR, dt_s=60)
+    return h
+
+
+def test_shed_green_waits_out_the_learned_busy_hours() -> None:
+    h = _evening_house(CFG, deadline_s=4 * DAY + 7 * HOUR)
+    assert offs([a for _, a in h.log]) == ["ev"]  # one shed for the whole evening
+    restored = [t for t, a in h.log if a.kind is ActionKind.TURN_ON]
+    assert len(restored) == 1
+    assert restored[0] >= 3 * DAY + 21 * HOUR  # not in the lull
+
+
+def test_without_foresight_the_lull_costs_a_second_shed() -> None:
+    h = _evening_house(replace(CFG, busy_horizon_s=0), deadline_s=4 * DAY + 7 * HOUR)
+    assert offs([a for _, a in h.log]) == ["ev", "ev"]
+
+
+def test_foresight_never_waits_past_what_the_deadline_allows() -> None:
+    # latest start 20:00: the quiet time (21:00) is too late, so the lull is used
+    h = _evening_house(CFG, deadline_s=3 * DAY + 23 * HOUR)
+    restored = [t for t, a in h.log if a.kind is ActionKind.TURN_ON]
+    assert restored
+    assert 3 * DAY + 18.5 * HOUR <= restored[0] < 3 * DAY + 19.5 * HOUR
+
+
+def test_green_that_covers_alone_with_most_slack_is_shed() -> None:
+    boiler, ev = green("boiler", 2000), green("ev", 3700)
+    engine = DlmEngine([boiler, ev], CFG, LIMIT)
+    h = FakeHouse.build(engine, [boiler, ev], lambda _t: 500.0)
+    engine.set_plan("boiler", GreenPlan(remaining_s=1800, deadline_s=4 * HOUR))
+    engine.set_plan("ev", GreenPlan(remaining_s=2 * HOUR, deadline_s=10 * HOUR))
+    h.run(0, 30)
+    # the boiler would overshoot least, but the EV can stay off longest
+    assert offs([a for _, a in h.log]) == ["ev"]
+
+
+def test_learned_profile_survives_a_restart() -> None:
+    h = _evening_house(CFG, deadline_s=4 * DAY + 7 * HOUR)
+    exported = h.engine.export_state()
+    assert exported.profile
+    fresh = DlmEngine([green("ev", 3000)], CFG, LIMIT)
+    fresh.adopt(4 * DAY, {}, exported)
+    assert fresh.profile.export() == h.engine.profile.export()
+    fresh.adopt(4 * DAY, {}, PersistedState())  # an empty profile does not wipe it
+    assert fresh.profile.export() == h.engine.profile.export()

@@ -28,10 +28,12 @@ from .models import (
     PersistedState,
     Priority,
 )
+from .profile import DemandProfile
 from .runtime import LoadRuntime
 from .selection import Candidate, select_shed
 
 _NO_DEADLINE_RANK = -1e12
+_NO_DEADLINE_WAIT_S = 6 * 3600.0
 
 
 class DlmEngine:
@@ -62,6 +64,7 @@ class DlmEngine:
         self._shed_this_update = False
         self._last_on_s = float("-inf")
         self._actions: list[Action] = []
+        self.profile = DemandProfile()
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class DlmEngine:
         self._missing_since = None
         self._fault = False
         self._est_w = self._estimate(house_w)
+        self.profile.record(now_s, self._est_w - self._green_w())
         self._defer_greens(now_s)
         self._shed_if_over(now_s, limit)
         self._yellow_max_off(now_s, limit)
@@ -112,8 +116,11 @@ class DlmEngine:
     def adopt(
         self, now_s: float, readings: Mapping[str, LoadReading], persisted: PersistedState
     ) -> None:
-        """Resume after a restart: re-hold loads we recorded as held that are still off."""
+        """Resume after a restart: re-hold loads we recorded as held that are still off, and
+        take back the learned demand profile if one is given."""
         self._now = now_s
+        if persisted.profile:
+            self.profile.load(persisted.profile)
         for load_id, runtime in self._loads.items():
             runtime.observe(readings.get(load_id), now_s, 0.0, self._cfg)
             runtime.off_today_s = persisted.off_today_s.get(load_id, 0.0)
@@ -170,7 +177,9 @@ class DlmEngine:
             if r.held is not None
         }
         return PersistedState(
-            held=held, off_today_s={i: r.off_today_s for i, r in self._loads.items()}
+            held=held,
+            off_today_s={i: r.off_today_s for i, r in self._loads.items()},
+            profile=self.profile.export(),
         )
 
     # -- decisions ------------------------------------------------------------------------------
@@ -281,6 +290,8 @@ class DlmEngine:
             if runtime.held is LoadStatus.SHED:
                 if now_s - runtime.held_since_s < self._cfg.min_off_s:
                     continue
+                if self._busy_ahead(runtime, now_s, limit):
+                    continue
                 reason = ActionReason.HEADROOM
             elif self._defer_wanted(runtime, now_s):
                 continue
@@ -303,7 +314,34 @@ class DlmEngine:
                 self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.OVER_LIMIT, now_s
             )
 
+    def _busy_ahead(self, runtime: LoadRuntime, now_s: float, limit: float | None) -> bool:
+        """True when a shed green load should wait for the quieter time the profile foresees
+        (and its deadline leaves room to wait for it)."""
+        horizon = self._cfg.busy_horizon_s
+        if runtime.cfg.priority is not Priority.GREEN or limit is None or horizon <= 0:
+            return False
+        plan = runtime.plan
+        span = min(horizon, plan.remaining_s) if plan and plan.remaining_s > 0 else horizon
+        slack = self._slack(runtime, now_s)
+        wait = _NO_DEADLINE_WAIT_S if slack is None else slack - self._cfg.green_slack_s
+        others = self._green_w() - (runtime.draw_w() if runtime.pending is None else 0.0)
+        cap = limit - runtime.restore_w() - others - self._cfg.restore_margin_w
+        quiet = self.profile.quiet_from(now_s, span, cap, now_s + wait, self._cfg.busy_share)
+        return quiet is not None and quiet > now_s
+
     # -- helpers --------------------------------------------------------------------------------
+
+    def _green_w(self) -> float:
+        """Power the green loads draw in the current estimate."""
+        total = 0.0
+        for runtime in self._loads.values():
+            if runtime.cfg.priority is not Priority.GREEN:
+                continue
+            if runtime.pending is ActionKind.TURN_ON and runtime.observed is not Observed.ON:
+                total += runtime.restore_w()
+            elif runtime.pending is None:
+                total += runtime.draw_w()
+        return total
 
     def _remember_estimate(self, now_s: float) -> None:
         """Keep the post-decision estimate for the look-back peak (monotonic deque)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -90,6 +90,9 @@ class EngineConfig:
     sensor_timeout_s: float = 60.0  # house power missing this long is a fault
     settle_s: float = 10.0  # time a switch gets to follow a command
     max_retries: int = 2  # repeats of an unfollowed command before the load is failed
+    busy_horizon_s: float = 7200.0  # a shed green load is restored only if this (or its
+    # remaining run, if shorter) looks quiet in the learned profile; 0 disables the foresight
+    busy_share: float = 0.0  # "looks busy": more than this share of past days went over
 
     def __post_init__(self) -> None:
         """Reject inconsistent parameters."""
@@ -97,6 +100,8 @@ class EngineConfig:
             raise ValueError("debounce_s must be within [0, reaction_s]")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if not 0.0 <= self.busy_share <= 1.0:
+            raise ValueError("busy_share must be within [0, 1]")
         for name in (
             "restore_gap_s",
             "restore_margin_w",
@@ -105,6 +110,7 @@ class EngineConfig:
             "green_slack_s",
             "sensor_timeout_s",
             "settle_s",
+            "busy_horizon_s",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
@@ -211,6 +217,7 @@ class PersistedState:
 
     held: Mapping[str, HeldRecord] = field(default_factory=dict)
     off_today_s: Mapping[str, float] = field(default_factory=dict)
+    profile: Mapping[int, Sequence[float | None]] = field(default_factory=dict)  # day -> slots
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,11 +44,18 @@ def min_cover(items: Sequence[Candidate], need_w: float) -> list[Candidate]:
 
 
 def select_shed(candidates: Sequence[Candidate], need_w: float) -> list[Candidate]:
-    """Green before yellow, never red; drop greens that the chosen yellows make useless."""
+    """Green before yellow, never red; drop greens that the chosen yellows make useless.
+
+    When one green load covers the excess alone, the one with the most slack is shed (lowest
+    rank), even if it overshoots: it can stay off longest, through the overloads that follow.
+    """
     greens = [c for c in candidates if c.priority is Priority.GREEN]
     yellows = [c for c in candidates if c.priority is Priority.YELLOW]
     green_w = _power(greens)
     if green_w >= need_w:
+        alone = [c for c in greens if c.power_w >= need_w]
+        if alone:  # the most flexible one: it can stay off longest, through later overloads
+            return [min(alone, key=lambda c: (c.rank, c.power_w, c.load_id))]
         return min_cover(greens, need_w)
     chosen_yellow = min_cover(yellows, need_w - green_w)
     return min_cover(greens, need_w - _power(chosen_yellow)) + chosen_yellow

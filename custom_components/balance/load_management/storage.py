@@ -39,6 +39,7 @@ class StoredState(TypedDict):
     manual: dict[str, StoredManual]
     green: dict[str, StoredGreen]
     limits: NotRequired[dict[str, list[float]]]
+    profile: NotRequired[dict[str, list[float | None]]]  # day number -> demand per slot
 
 
 def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
@@ -49,13 +50,23 @@ def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
         load_id: HeldRecord(LoadStatus(rec["status"]), rec["since"])
         for load_id, rec in stored["held"].items()
     }
-    return PersistedState(held=held, off_today_s=stored["off_today"] if same_day else {})
+    profile = {
+        int(day): row
+        for day, row in stored.get("profile", {}).items()
+        if day.isdigit() and isinstance(row, list)
+    }
+    return PersistedState(
+        held=held, off_today_s=stored["off_today"] if same_day else {}, profile=profile
+    )
 
 
-def from_persisted(state: PersistedState) -> tuple[dict[str, StoredHeld], dict[str, float]]:
-    """JSON view of what the engine exports."""
+def from_persisted(
+    state: PersistedState,
+) -> tuple[dict[str, StoredHeld], dict[str, float], dict[str, list[float | None]]]:
+    """JSON view of what the engine exports (held loads, daily counters, demand profile)."""
     held: dict[str, StoredHeld] = {
         load_id: {"status": rec.status.value, "since": rec.since_s}
         for load_id, rec in state.held.items()
     }
-    return held, dict(state.off_today_s)
+    profile = {str(day): list(row) for day, row in state.profile.items()}
+    return held, dict(state.off_today_s), profile
