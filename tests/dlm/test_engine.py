@@ -465,9 +465,9 @@ def test_green_that_covers_alone_with_most_slack_is_shed() -> None:
 def test_learned_profile_survives_a_restart() -> None:
     h = _evening_house(CFG, deadline_s=4 * DAY + 7 * HOUR)
     exported = h.engine.export_state()
-    assert exported.profile
+    assert exported.profiles["ev"]
     fresh = DlmEngine([green("ev", 3000)], CFG, LIMIT)
     fresh.adopt(4 * DAY, {}, exported)
-    assert fresh.profile.export() == h.engine.profile.export()
-    fresh.adopt(4 * DAY, {}, PersistedState())  # an empty profile does not wipe it
-    assert fresh.profile.export() == h.engine.profile.export()
+    assert fresh.profiles["ev"].export() == h.engine.profiles["ev"].export()
+    fresh.adopt(4 * DAY, {}, PersistedState())  # no profiles given: the learned one stays
+    assert fresh.profiles["ev"].export() == h.engine.profiles["ev"].export()

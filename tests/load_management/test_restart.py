@@ -25,7 +25,8 @@ async def test_reload_during_shed_keeps_holding(
     stored = hass_storage[f"balance.load_management.{entry.entry_id}"]["data"]
     assert list(stored["held"]) == [load_ids(entry)["washer"]]
     today = str(int(dt_util.utcnow().timestamp() // 86400))
-    assert any(v is not None for v in stored["profile"][today])  # the learned demand
+    profiles = stored["profiles"]  # learned demand, per green load
+    assert any(v is not None for v in profiles[load_ids(entry)["washer"]][today])
     assert hass.states.get("sensor.washer_state").state == "shed"
     assert not house.is_on("washer")  # nothing toggled by the restart
 
@@ -61,7 +62,10 @@ async def test_restart_adopts_and_max_off_keeps_counting(
             "off_today": {ids["boiler"]: 300.0},
             "manual": {},
             "green": {},
-            "profile": {"yesterday": [1.0], "20000": 5, "20001": ["junk"] * 96},  # ignored
+            "profiles": {  # malformed: ignored
+                ids["washer"]: {"yesterday": [1.0], "20000": 5, "20001": ["junk"] * 96},
+                ids["boiler"]: [1, 2],
+            },
         },
     }
     house = await make_house(

@@ -64,7 +64,9 @@ class DlmEngine:
         self._shed_this_update = False
         self._last_on_s = float("-inf")
         self._actions: list[Action] = []
-        self.profile = DemandProfile()
+        self.profiles = {
+            i: DemandProfile() for i, r in self._loads.items() if r.cfg.priority is Priority.GREEN
+        }  # per green load: the house's demand without it
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -105,7 +107,8 @@ class DlmEngine:
         self._missing_since = None
         self._fault = False
         self._est_w = self._estimate(house_w)
-        self.profile.record(now_s, self._est_w - self._green_w())
+        for load_id, profile in self.profiles.items():
+            profile.record(now_s, self._est_w - self._in_estimate(self._loads[load_id]))
         self._defer_greens(now_s)
         self._shed_if_over(now_s, limit)
         self._yellow_max_off(now_s, limit)
@@ -117,10 +120,11 @@ class DlmEngine:
         self, now_s: float, readings: Mapping[str, LoadReading], persisted: PersistedState
     ) -> None:
         """Resume after a restart: re-hold loads we recorded as held that are still off, and
-        take back the learned demand profile if one is given."""
+        take back the learned demand profiles that are given."""
         self._now = now_s
-        if persisted.profile:
-            self.profile.load(persisted.profile)
+        for load_id, history in persisted.profiles.items():
+            if history and load_id in self.profiles:
+                self.profiles[load_id].load(history)
         for load_id, runtime in self._loads.items():
             runtime.observe(readings.get(load_id), now_s, 0.0, self._cfg)
             runtime.off_today_s = persisted.off_today_s.get(load_id, 0.0)
@@ -179,7 +183,7 @@ class DlmEngine:
         return PersistedState(
             held=held,
             off_today_s={i: r.off_today_s for i, r in self._loads.items()},
-            profile=self.profile.export(),
+            profiles={i: p.export() for i, p in self.profiles.items()},
         )
 
     # -- decisions ------------------------------------------------------------------------------
@@ -324,24 +328,18 @@ class DlmEngine:
         span = min(horizon, plan.remaining_s) if plan and plan.remaining_s > 0 else horizon
         slack = self._slack(runtime, now_s)
         wait = _NO_DEADLINE_WAIT_S if slack is None else slack - self._cfg.green_slack_s
-        others = self._green_w() - (runtime.draw_w() if runtime.pending is None else 0.0)
-        cap = limit - runtime.restore_w() - others - self._cfg.restore_margin_w
-        quiet = self.profile.quiet_from(now_s, span, cap, now_s + wait, self._cfg.busy_share)
+        cap = limit - runtime.restore_w() - self._cfg.restore_margin_w
+        profile = self.profiles[runtime.cfg.load_id]
+        quiet = profile.quiet_from(now_s, span, cap, now_s + wait, self._cfg.busy_share)
         return quiet is not None and quiet > now_s
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _green_w(self) -> float:
-        """Power the green loads draw in the current estimate."""
-        total = 0.0
-        for runtime in self._loads.values():
-            if runtime.cfg.priority is not Priority.GREEN:
-                continue
-            if runtime.pending is ActionKind.TURN_ON and runtime.observed is not Observed.ON:
-                total += runtime.restore_w()
-            elif runtime.pending is None:
-                total += runtime.draw_w()
-        return total
+    def _in_estimate(self, runtime: LoadRuntime) -> float:
+        """What a load contributes to the current estimate."""
+        if runtime.pending is ActionKind.TURN_ON and runtime.observed is not Observed.ON:
+            return runtime.restore_w()
+        return runtime.draw_w() if runtime.pending is None else 0.0
 
     def _remember_estimate(self, now_s: float) -> None:
         """Keep the post-decision estimate for the look-back peak (monotonic deque)."""

@@ -217,7 +217,8 @@ class PersistedState:
 
     held: Mapping[str, HeldRecord] = field(default_factory=dict)
     off_today_s: Mapping[str, float] = field(default_factory=dict)
-    profile: Mapping[int, Sequence[float | None]] = field(default_factory=dict)  # day -> slots
+    # per green load: day number -> the house's demand without it, per slot of the day
+    profiles: Mapping[str, Mapping[int, Sequence[float | None]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

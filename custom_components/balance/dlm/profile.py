@@ -1,9 +1,9 @@
-"""Learned daily profile of the house's non-deferrable demand, to foresee busy hours.
+"""Learned daily profile of a house's demand, to foresee its busy hours.
 
-Each update records the house power that would remain with every green load off (red, yellow
-and unmanaged loads) as the maximum per slot of the day. A shed green load with time to spare
-is kept off while the last days say that restoring it now would soon need another shed: the
-busy hours of an evening (cooking, kettles, heat pump) are usually the same from day to day.
+The engine keeps one per green load: each update records the house power without that load as
+the maximum per slot of the day. A shed green load with time to spare is kept off while the
+last days say that restoring it now would soon need another shed: the busy hours of an evening
+(cooking, kettles, heat pump, the boiler's reheat) are usually the same from day to day.
 """
 
 from __future__ import annotations

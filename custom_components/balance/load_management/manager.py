@@ -383,7 +383,7 @@ class LoadManager:
     # --------------------------------------------------------------- persistence
 
     def _stored(self) -> StoredState:
-        held, off_today, profile = from_persisted(self.engine.export_state())
+        held, off_today, profiles = from_persisted(self.engine.export_state())
         return {
             "enabled": self.enabled,
             "day": self._day,
@@ -397,7 +397,7 @@ class LoadManager:
                 for k, v in self._green.items()
             },
             "limits": {k.value: [w, until] for k, (w, until) in self._temporary.items()},
-            "profile": profile,
+            "profiles": profiles,
         }
 
     def _save(self) -> None:

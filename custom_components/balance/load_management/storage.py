@@ -39,7 +39,7 @@ class StoredState(TypedDict):
     manual: dict[str, StoredManual]
     green: dict[str, StoredGreen]
     limits: NotRequired[dict[str, list[float]]]
-    profile: NotRequired[dict[str, list[float | None]]]  # day number -> demand per slot
+    profiles: NotRequired[dict[str, dict[str, list[float | None]]]]  # load -> day -> slots
 
 
 def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
@@ -50,23 +50,30 @@ def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
         load_id: HeldRecord(LoadStatus(rec["status"]), rec["since"])
         for load_id, rec in stored["held"].items()
     }
-    profile = {
-        int(day): row
-        for day, row in stored.get("profile", {}).items()
-        if day.isdigit() and isinstance(row, list)
+    profiles = {
+        load_id: {
+            int(day): row
+            for day, row in days.items()
+            if isinstance(day, str) and day.isdigit() and isinstance(row, list)
+        }
+        for load_id, days in stored.get("profiles", {}).items()
+        if isinstance(days, dict)
     }
     return PersistedState(
-        held=held, off_today_s=stored["off_today"] if same_day else {}, profile=profile
+        held=held, off_today_s=stored["off_today"] if same_day else {}, profiles=profiles
     )
 
 
 def from_persisted(
     state: PersistedState,
-) -> tuple[dict[str, StoredHeld], dict[str, float], dict[str, list[float | None]]]:
-    """JSON view of what the engine exports (held loads, daily counters, demand profile)."""
+) -> tuple[dict[str, StoredHeld], dict[str, float], dict[str, dict[str, list[float | None]]]]:
+    """JSON view of what the engine exports (held loads, daily counters, demand profiles)."""
     held: dict[str, StoredHeld] = {
         load_id: {"status": rec.status.value, "since": rec.since_s}
         for load_id, rec in state.held.items()
     }
-    profile = {str(day): list(row) for day, row in state.profile.items()}
-    return held, dict(state.off_today_s), profile
+    profiles = {
+        load_id: {str(day): list(row) for day, row in days.items()}
+        for load_id, days in state.profiles.items()
+    }
+    return held, dict(state.off_today_s), profiles
