@@ -520,15 +520,13 @@ class _Window:
         spec = tr.boiler
         assert spec is not None
         step_j = spec.rated_w * tr.dt_s
-        floors: dict[int, float] = {}  # step -> most heat (in steps) the delay may withhold
+        caps: dict[int, float] = {}  # step -> most heat (in steps) the delay may withhold
         for t in range(self.n):
-            heat = tr.boiler_h[self.lo + t]
-            floors[t] = heat / step_j
+            caps[t] = tr.boiler_h[self.lo + t] / step_j
         for c in tr.checks:
             if self.lo <= c < self.hi:
-                heat = tr.boiler_h[c]
-                floors[c - self.lo] = max(0.0, heat - 0.5 * spec.full_j) / step_j
-        self._queue("boiler", backlog_cap=floors)
+                caps[c - self.lo] = max(0.0, tr.boiler_h[c] - 0.5 * spec.full_j) / step_j
+        self._queue("boiler", backlog_cap=caps)
 
     # -- assembly -----------------------------------------------------------------------------
 

@@ -190,13 +190,7 @@ class DlmEngine:
 
     def _estimate(self, house_w: float) -> float:
         """House power corrected for commands sent but not yet followed."""
-        estimate = house_w
-        for runtime in self._loads.values():
-            if runtime.pending is ActionKind.TURN_OFF:
-                estimate -= runtime.draw_w()
-            elif runtime.pending is ActionKind.TURN_ON and runtime.observed is not Observed.ON:
-                estimate += runtime.restore_w()
-        return estimate
+        return house_w + sum(self._in_estimate(r) - r.draw_w() for r in self._loads.values())
 
     def _on_sensor_missing(self, now_s: float) -> None:
         """Without house power keep the time bounds; after the timeout release shed loads."""
@@ -240,11 +234,9 @@ class DlmEngine:
             self._over_since = now_s
         if now_s - self._over_since < self._cfg.debounce_s:
             return
-        for chosen in select_shed(self._candidates(now_s), self._est_w - limit):
-            self._turn_off(
-                self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.OVER_LIMIT, now_s
-            )
-            self._shed_this_update = True
+        chosen = select_shed(self._candidates(now_s), self._est_w - limit)
+        self._shed(chosen, ActionReason.OVER_LIMIT, now_s)
+        self._shed_this_update = self._shed_this_update or bool(chosen)
         self._unreachable = self._est_w > limit
 
     def _yellow_max_off(self, now_s: float, limit: float | None, rotate: bool = True) -> None:
@@ -272,10 +264,7 @@ class DlmEngine:
             need = self._est_w + runtime.restore_w() - limit
             swap = select_shed(self._candidates(now_s), need)
             if sum(c.power_w for c in swap) >= need:
-                for chosen in swap:
-                    self._turn_off(
-                        self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.ROTATION, now_s
-                    )
+                self._shed(swap, ActionReason.ROTATION, now_s)
                 self._turn_on(runtime, ActionReason.ROTATION, now_s)
                 return
 
@@ -313,10 +302,7 @@ class DlmEngine:
         need = self._est_w + runtime.restore_w() - limit
         if need <= 0:
             return
-        for chosen in select_shed(self._candidates(now_s), need):
-            self._turn_off(
-                self._loads[chosen.load_id], LoadStatus.SHED, ActionReason.OVER_LIMIT, now_s
-            )
+        self._shed(select_shed(self._candidates(now_s), need), ActionReason.OVER_LIMIT, now_s)
 
     def _busy_ahead(self, runtime: LoadRuntime, now_s: float, limit: float | None) -> bool:
         """True when a shed green load should wait for the quieter time the profile foresees
@@ -336,10 +322,13 @@ class DlmEngine:
     # -- helpers --------------------------------------------------------------------------------
 
     def _in_estimate(self, runtime: LoadRuntime) -> float:
-        """What a load contributes to the current estimate."""
+        """What a load contributes to the estimate: nothing once told to turn off, its expected
+        power once told to turn on, otherwise what it draws."""
+        if runtime.pending is ActionKind.TURN_OFF:
+            return 0.0
         if runtime.pending is ActionKind.TURN_ON and runtime.observed is not Observed.ON:
             return runtime.restore_w()
-        return runtime.draw_w() if runtime.pending is None else 0.0
+        return runtime.draw_w()
 
     def _remember_estimate(self, now_s: float) -> None:
         """Keep the post-decision estimate for the look-back peak (monotonic deque)."""
@@ -422,6 +411,10 @@ class DlmEngine:
 
     def _min_on_done(self, runtime: LoadRuntime, now_s: float) -> bool:
         return runtime.on_since_s is not None and now_s - runtime.on_since_s >= runtime.cfg.min_on_s
+
+    def _shed(self, chosen: Sequence[Candidate], reason: ActionReason, now_s: float) -> None:
+        for candidate in chosen:
+            self._turn_off(self._loads[candidate.load_id], LoadStatus.SHED, reason, now_s)
 
     def _turn_off(
         self, runtime: LoadRuntime, status: LoadStatus, reason: ActionReason, now_s: float

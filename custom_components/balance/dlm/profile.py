@@ -15,7 +15,7 @@ DAY_S = 86_400
 
 
 class DemandProfile:
-    """Per-slot maxima of non-deferrable demand over the last `days` days."""
+    """Per-slot maxima of recorded demand over the last `days` days."""
 
     def __init__(self, slot_s: int = 900, days: int = 7) -> None:
         """Slots of `slot_s` seconds (a divisor of a day), `days` days of memory."""
