@@ -1,0 +1,1 @@
+"""OpenADR 3 VEN tests and the local VTN."""
