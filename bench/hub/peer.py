@@ -24,11 +24,12 @@ from custom_components.balance.hub import messages as m
 from custom_components.balance.hub.auth import (
     HOST_LABEL,
     HUB_LABEL,
+    link_keys,
     new_nonce,
     proof,
     session_key,
 )
-from custom_components.balance.hub.frame import FrameDecoder, encode_frame
+from custom_components.balance.hub.frame import FrameDecoder, FrameKey, encode_frame
 
 TICKS_PER_S = 10_000
 HOUR = 3600
@@ -150,7 +151,8 @@ class _Link:
         self.hub = hub
         self.writer = writer
         self.decoder = FrameDecoder()
-        self.key: bytes | None = None
+        self.key: FrameKey | None = None
+        self.sealed = False  # the host's HELLO carries ENCRYPTION: sealed after AUTH
         self.seq = 0
         self.ready = False
         self.hub_nonce = new_nonce()
@@ -174,7 +176,9 @@ class _Link:
         hub = self.hub
         if isinstance(message, m.Hello):
             self.host_nonce = message.nonce
-            caps = CAPABILITIES | (m.Capability.AUTH_REQUIRED if hub.psk else 0)
+            self.sealed = bool(message.capabilities & m.Capability.ENCRYPTION)
+            keyed = m.Capability.AUTH_REQUIRED | m.Capability.ENCRYPTION
+            caps = CAPABILITIES | (keyed if hub.psk else 0)
             hello = m.Hello(1, 1, m.Role.HUB, caps, self.hub_nonce, hub.hub_id)
             self.send(hello, plain=True)
             self._become_active(hub.psk is None)
@@ -184,8 +188,12 @@ class _Link:
                 self.send(m.AuthResult(m.AuthStatus.BAD_KEY, bytes(16)), plain=True)
                 self.writer.close()
                 return
-            self.key = key
-            self.decoder.set_key(key)
+            if self.sealed:
+                self.key, receive_key = link_keys(key, m.Role.HUB)
+                self.decoder.set_key(receive_key)
+            else:
+                self.key = key
+                self.decoder.set_key(key)
             self.send(m.AuthResult(m.AuthStatus.OK, proof(key, HUB_LABEL)))
             self._become_active(True)
         elif isinstance(message, m.Ping):

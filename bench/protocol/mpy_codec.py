@@ -1,4 +1,5 @@
-# MicroPython half of bench-protocol: encode and decode a COUNTERS frame (3 readings) in a loop.
+# MicroPython half of bench-protocol: encode and decode a COUNTERS frame (3 readings) in a loop,
+# plain and sealed (the hub's send key; the decoder gets the same direction's key).
 import json
 import sys
 import time
@@ -11,20 +12,19 @@ values = {
     "readings": [{"channel": c, "count": 100000 + c, "rate_mph": 5000, "flags": 0} for c in range(3)],
 }  # fmt: skip
 counters = protocol.TYPES["counters"]
+send_key = protocol.link_keys(bytes(range(32)), protocol.ROLE_HUB)[0]
 
 
-def encode_all():
+def encode_all(key=None):
     for seq in range(COUNT):
-        protocol.encode_frame(counters, seq, protocol.encode_payload(counters, values))
+        protocol.encode_frame(counters, seq, protocol.encode_payload(counters, values), key)
 
 
-frame = protocol.encode_frame(counters, 1, protocol.encode_payload(counters, values))
-stream = frame * 64
-
-
-def decode_all():
-    decoder = protocol.FrameDecoder()
+def decode_all(key=None):
+    payload = protocol.encode_payload(counters, values)
+    stream = b"".join(protocol.encode_frame(counters, seq, payload, key) for seq in range(64))
     for _ in range(COUNT // 64):
+        decoder = protocol.FrameDecoder(key)  # a new session per batch: the same seq again
         for msg_type, _, payload, _ in decoder.feed(stream):
             protocol.decode_payload(msg_type, payload)
 
@@ -35,8 +35,14 @@ def rate(fn, frames):
     return frames * 1_000_000 / max(1, time.ticks_diff(time.ticks_us(), start))
 
 
+decoded = COUNT // 64 * 64
 print(
     json.dumps(
-        {"encode_fps": rate(encode_all, COUNT), "decode_fps": rate(decode_all, COUNT // 64 * 64)}
+        {
+            "encode_fps": rate(encode_all, COUNT),
+            "decode_fps": rate(decode_all, decoded),
+            "encode_fps_encrypted": rate(lambda: encode_all(send_key), COUNT),
+            "decode_fps_encrypted": rate(lambda: decode_all(send_key), decoded),
+        }
     )
 )

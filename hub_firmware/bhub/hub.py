@@ -3,13 +3,15 @@ messages of docs/protocol.md. Boards build a Hub from their hardware and call `t
 once a second (hub clock) and `push()` every push interval (real time)."""
 
 import asyncio
+from array import array
 
 from .archive import HOUR_S, Archive
 from .guard import Guard, power_w
-from .link import ERROR_UNKNOWN_TYPE
+from .link import ERROR_BUSY, ERROR_UNKNOWN_TYPE, MAX_SESSIONS
+from .nodes import CHANNELS_PER_NODE
 from .outputs import CAUSE_HOST, RESULT_UNKNOWN_OUTPUT, OutputBank
 from .protocol import TYPES, MessageError, decode_payload, encode_payload
-from .pulses import FLAG_MAGNETIC, FLAG_OPEN_CIRCUIT, FLAG_SHORT_CIRCUIT, RateEstimator
+from .pulses import FLAG_MAGNETIC, FLAG_OPEN_CIRCUIT, FLAG_SHORT_CIRCUIT, RateTable
 from .store import CounterStore, atomic_write, read_checked
 
 FIRMWARE_VERSION = "1.0.0"
@@ -29,6 +31,7 @@ _CHANNEL_ALARMS = ((FLAG_OPEN_CIRCUIT, ALARM_OPEN_CIRCUIT), (FLAG_SHORT_CIRCUIT,
 NODE_FLAG_BATTERY_LOW, NODE_FLAG_OUT_OF_RANGE = 1, 2
 ARCHIVE_COMPLETE, ARCHIVE_PARTIAL, ARCHIVE_BUSY = 0, 1, 2
 NODE_LOST_AFTER_S = 3600
+MAX_PENDING_LISTINGS = 2  # NODE_LIST / STATE requests queued per session; more: ERROR(BUSY)
 
 
 class SafetyInput:
@@ -60,40 +63,51 @@ class Hub:
         if safety:
             self.capabilities |= CAP_SAFETY
         self.epoch = 0
+        self.boot = 0  # raised and persisted at every start (1..2**32-1); 0 before start()
+        self.boot_counts = {}  # wired channel -> count it resumed from at this boot
         self.sessions = {}  # transport -> the session that receives pushes
+        self.open_sessions = []  # every admitted session, oldest first (at most MAX_SESSIONS)
         self.alarms = {}  # (node_id, channel, kind) -> (hub_time, value) of active alarms
         self._policy_path = state_dir + "/guard.bin"
         self._boot_time = clock.monotonic()
         self._report_seq = 0
         self._hour = None
-        self._node_seq = {}  # radio node id -> report_seq already examined
-        self._node_flags = {}  # radio node id -> (node flags, channel flags) last examined
-        self._node_rates = {}  # (node id, channel) -> RateEstimator
+        # Per radio node / channel, by NodeTable slot (channel i of a node at slot * 3 + i):
+        # report_seq last examined (0: never), channel flags last examined, pulse rates.
+        slots = nodes.max_nodes if nodes is not None else 0
+        self._examined_seq = array("I", bytes(4 * slots))
+        self._examined_flags = bytearray(CHANNELS_PER_NODE * slots)
+        self._node_rates = RateTable(CHANNELS_PER_NODE * slots)
         self._dirty_nodes = []
         self._archive_busy = set()
+        self._listings = {}  # session -> NODE_LIST / STATE producers queued for it
+        self._pushing = False
         self._handlers = {
             TYPES["ping"]: self._ping,
             TYPES["pong"]: _ignore,
             TYPES["disconnect"]: self._disconnect,
             TYPES["error"]: _ignore,
             TYPES["hub_info_request"]: self._hub_info,
-            TYPES["node_list_request"]: self._node_list,
-            TYPES["state_request"]: self._state,
             TYPES["output_set"]: self._output_set,
             TYPES["archive_request"]: self._archive_request,
             TYPES["guard_policy"]: self._guard_policy,
             TYPES["heartbeat"]: self._heartbeat,
             TYPES["time_sync"]: self._time_sync,
         }
+        self._listers = {TYPES["node_list_request"]: self._node_list,
+                         TYPES["state_request"]: self._state}
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self):
-        """Restore counters and the guard policy, put outputs in their safe state."""
-        self.epoch, counts = self.store.load()
+        """Restore counters, count this boot, restore the guard policy, put outputs in their
+        safe state. The boot number is written before any report can carry it."""
+        self.epoch, boot, counts = self.store.load()
+        self.boot = boot % 0xFFFFFFFF + 1
         for channel in self.channels:
             channel.base = counts.get(channel.channel, 0)
             self.archive.column(HUB_NODE, channel.channel)
+        self.boot_counts = self._counts()
         policy = read_checked(self._policy_path)
         if policy:
             try:
@@ -101,11 +115,11 @@ class Hub:
             except MessageError:
                 pass
         self.outputs.boot()
-        self.store.save(self.epoch, self._counts(), self.clock.monotonic())
+        self.store.save(self.epoch, self.boot, self._counts(), self.clock.monotonic())
 
     def stop(self):
         """Orderly stop (soft reboot): persist every counter."""
-        self.store.save(self.epoch, self._counts())
+        self.store.save(self.epoch, self.boot, self._counts())
 
     def _counts(self):
         return {channel.channel: channel.count for channel in self.channels}
@@ -132,20 +146,34 @@ class Hub:
             self._archive_hour(hour * HOUR_S)
         self._hour = hour
         if self.store.due(now):
-            self.store.save(self.epoch, self._counts(), now)
+            self.store.save(self.epoch, self.boot, self._counts(), now)
 
     def push(self):
-        """Periodic pushes to connected hosts: node 0 and changed radio nodes, guard status."""
+        """Periodic pushes to connected hosts: node 0, guard status, then changed radio nodes.
+
+        Radio nodes go out paced by each session's queue; while a push is still going out,
+        newly changed nodes wait for the next one.
+        """
         if not self.sessions:
             self._dirty_nodes = []
             return
         self._broadcast(lambda s: self._send_counters(s, HUB_NODE))
-        for node_id in self._dirty_nodes:
-            self._broadcast(lambda s: self._send_counters(s, node_id))
-            self._broadcast(lambda s: self._send_node_status(s, node_id))
-        self._dirty_nodes = []
         if self.guard.policy:
             self._broadcast_guard_status()
+        if self._dirty_nodes and not self._pushing:
+            self._pushing = True
+            asyncio.create_task(self._push_nodes())
+
+    async def _push_nodes(self):
+        try:
+            while self._dirty_nodes:
+                node_id = self._dirty_nodes.pop(0)
+                for session in list(self.sessions.values()):
+                    await session.room()
+                    self._send_counters(session, node_id)
+                    self._send_node_status(session, node_id)
+        finally:
+            self._pushing = False
 
     def meter_power_w(self):
         """Main meter power for the guard, from its pulse rate (0 without a policy)."""
@@ -162,15 +190,21 @@ class Hub:
                 if channel.channel == channel_no:
                     return channel.rate_mph(now)
             return 0
-        rate = self._node_rates.get((node_id, channel_no))
-        return rate.rate_mph(now) if rate else 0
+        slot = self.nodes.slot(node_id) if self.nodes is not None else None
+        if slot is None or not 0 < channel_no <= CHANNELS_PER_NODE:
+            return 0
+        return self._node_rates.rate_mph(slot * CHANNELS_PER_NODE + channel_no - 1, now)
 
     def _archive_hour(self, hour_start):
+        # Flush first: no archived count may exceed the flushed one, so counts resumed after a
+        # power cut never go below an archived hour.
+        counts = self._counts()
+        self.store.save(self.epoch, self.boot, counts, self.clock.monotonic())
         values = {}
         for channel in self.channels:
             column = self.archive.column(HUB_NODE, channel.channel)
             if column is not None:
-                values[column] = (channel.count, self.epoch)
+                values[column] = (counts[channel.channel], self.epoch)
         if self.nodes is not None:
             for node_id in self.nodes.ids():
                 node = self.nodes.get(node_id)
@@ -186,25 +220,25 @@ class Hub:
             self._mark_dirty(node_id)
         for node_id in self.nodes.ids():
             node = self.nodes.get(node_id)
-            if self._node_seq.get(node_id) == node.report_seq:
+            slot = node.slot
+            if self._examined_seq[slot] == node.report_seq:
                 continue
-            self._node_seq[node_id] = node.report_seq
+            self._examined_seq[slot] = node.report_seq
             self._mark_dirty(node_id)
+            base = slot * CHANNELS_PER_NODE
             for i, count in enumerate(node.counts):
-                rate = self._node_rates.get((node_id, i + 1))
-                if rate is None:
-                    rate = self._node_rates[(node_id, i + 1)] = RateEstimator()
-                rate.update(count, now)
-            old_flags, old_channel_flags = self._node_flags.get(node_id, (0, ()))
-            flags, channel_flags = node.flags, node.channel_flags
-            self._node_flags[node_id] = (flags, channel_flags)
+                self._node_rates.update(base + i, count, now)
+            flags = node.flags
             self._set_alarm(node_id, NO_CHANNEL, ALARM_BATTERY_LOW,
                             flags & NODE_FLAG_BATTERY_LOW, node.battery_mv, unix)
             self._set_alarm(node_id, NO_CHANNEL, ALARM_NODE_LOST,
                             flags & NODE_FLAG_OUT_OF_RANGE, 0, unix)
-            for i, channel_flag in enumerate(channel_flags):
-                old = old_channel_flags[i] if i < len(old_channel_flags) else 0
-                if channel_flag != old:
+            channel_flags = node.channel_flags
+            for i in range(CHANNELS_PER_NODE):
+                old = self._examined_flags[base + i]
+                channel_flag = channel_flags[i] if i < len(channel_flags) else 0
+                self._examined_flags[base + i] = channel_flag
+                if channel_flag != old and i < len(channel_flags):
                     self._channel_alarms(node_id, i + 1, channel_flag ^ old, channel_flag, unix)
 
     def _mark_dirty(self, node_id):
@@ -235,6 +269,22 @@ class Hub:
 
     # -- sending ---------------------------------------------------------------------------
 
+    def admit(self, session):
+        """A connection opened: True if it may run. At MAX_SESSIONS the oldest session still in
+        its handshake is closed to make room; if every session is ready, the new one is refused."""
+        if len(self.open_sessions) >= MAX_SESSIONS:
+            pending = [s for s in self.open_sessions if not s.ready]
+            if not pending:
+                return False
+            pending[0].abort()
+            self.release(pending[0])
+        self.open_sessions.append(session)
+        return True
+
+    def release(self, session):
+        if session in self.open_sessions:
+            self.open_sessions.remove(session)
+
     def attach(self, session):
         """A session finished its handshake: it replaces the older one of its transport."""
         old = self.sessions.get(session.transport)
@@ -260,15 +310,17 @@ class Hub:
             self._report_seq = (self._report_seq + 1) & 0xFFFFFFFF
             readings = [{"channel": c.channel, "count": c.count, "rate_mph": c.rate_mph(now),
                          "flags": c.flags} for c in self.channels]
-            seq, epoch = self._report_seq, self.epoch
+            seq, epoch, boot = self._report_seq, self.epoch, self.boot
+            boot_counts = [{"channel": channel, "count": count}
+                           for channel, count in sorted(self.boot_counts.items())]
         else:
             node = self.nodes.get(node_id)
             readings = [{"channel": i + 1, "count": count,
                          "rate_mph": self._rate_mph(node_id, i + 1),
                          "flags": node.channel_flags[i]} for i, count in enumerate(node.counts)]
-            seq, epoch = node.report_seq, node.epoch
+            seq, epoch, boot, boot_counts = node.report_seq, node.epoch, 0, []
         session.send_named("counters", node_id=node_id, hub_time=unix, report_seq=seq,
-                           epoch=epoch, readings=readings)
+                           epoch=epoch, readings=readings, boot=boot, boot_counts=boot_counts)
 
     def _send_node_status(self, session, node_id):
         if node_id == HUB_NODE:
@@ -296,11 +348,35 @@ class Hub:
     # -- requests --------------------------------------------------------------------------
 
     def handle(self, session, msg_type, fields, seq):
+        lister = self._listers.get(msg_type)
+        if lister is not None:
+            self._queue_listing(session, lister, msg_type, seq)
+            return
         handler = self._handlers.get(msg_type)
         if handler is None:
             session.error(msg_type, seq, ERROR_UNKNOWN_TYPE)
         else:
             handler(session, fields)
+
+    def _queue_listing(self, session, lister, msg_type, seq):
+        """NODE_LIST and STATE answers are long: one at a time per session, paced."""
+        pending = self._listings.get(session)
+        if pending is None:
+            self._listings[session] = [lister]
+            asyncio.create_task(self._serve_listings(session))
+        elif len(pending) < MAX_PENDING_LISTINGS:
+            pending.append(lister)
+        else:
+            session.error(msg_type, seq, ERROR_BUSY)
+
+    async def _serve_listings(self, session):
+        pending = self._listings[session]
+        try:
+            while pending and not session.closed:
+                await pending[0](session)
+                pending.pop(0)
+        finally:
+            del self._listings[session]
 
     def _ping(self, session, ping):
         session.send_named("pong", token=ping["token"])
@@ -317,9 +393,10 @@ class Hub:
                            nodes=len(self._node_ids()), channels=channels,
                            outputs=len(self.outputs), flags=0)
 
-    def _node_list(self, session, _):
+    async def _node_list(self, session):
         node_ids = self._node_ids()
         for node_id in node_ids:
+            await session.room()
             if node_id == HUB_NODE:
                 channels = [{"channel": c.channel, "medium": c.medium,
                              "flags": c.supervised_flags} for c in self.channels]
@@ -336,15 +413,17 @@ class Hub:
                                channels=channels, outputs=0)
         session.send_named("node_list_end", count=len(node_ids))
 
-    def _state(self, session, _):
+    async def _state(self, session):
         for node_id in self._node_ids():
+            await session.room()
             self._send_counters(session, node_id)
             self._send_node_status(session, node_id)
         unix = int(self.clock.unix())
         for index, output in enumerate(self.outputs.outputs):
             session.send_named("output_state", node_id=HUB_NODE, output=index,
                                state=output.state, cause=output.cause, hub_time=unix)
-        for key, (since, value) in self.alarms.items():
+        for key, (since, value) in list(self.alarms.items()):
+            await session.room()
             self._send_alarm(session, key, 1, since, value)
         if self.guard.policy:
             self._send_guard_status(session)
@@ -407,7 +486,7 @@ class Hub:
                                        node_id=node_id, channel=channel, start=run_start,
                                        epoch=epoch, values=[{"count": v} for v in values])
                     sent += len(values)
-                    await session.flushed()
+                    await session.room()
                     await asyncio.sleep_ms(0)
             session.send_named("archive_end", req_id=request["req_id"], records=sent,
                                status=status)

@@ -13,8 +13,10 @@ import time
 import asyncio
 
 from .protocol import (
+    CAP_ENCRYPTION,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
+    ROLE_HUB,
     TYPES,
     FrameDecoder,
     SCHEMA,
@@ -23,16 +25,23 @@ from .protocol import (
     digest_equal,
     encode_frame,
     encode_payload,
+    link_keys,
     proof,
     session_key,
 )
 
 CAP_AUTH_REQUIRED = 1 << 7
 RECEIVE_TIMEOUT_MS = 90_000
+HANDSHAKE_TIMEOUT_MS = 10_000  # HELLO (and AUTH with a key) must be done this long after connect
 MAX_AUTH_FAILURES = 8
+MAX_SESSIONS = 4  # per hub, all transports; see Hub.admit for who makes room
+QUEUE_LIMIT = 8_192  # bytes queued for one session; a send beyond it closes the session
+QUEUE_LOW = 2_048  # paced producers (lists, state, archive, pushes) wait below this
+WRITE_GRACE_MS = 2_000  # a closing session gets this long to send what is queued
 MAX_SEQ = 0xFFFFFFFF
 AUTH_OK, AUTH_BAD_KEY = 0, 1
-ERROR_UNKNOWN_TYPE, ERROR_MALFORMED, ERROR_NOT_AUTHENTICATED, ERROR_UNSUPPORTED = 1, 2, 3, 5
+ERROR_UNKNOWN_TYPE, ERROR_MALFORMED, ERROR_NOT_AUTHENTICATED, ERROR_BUSY, ERROR_UNSUPPORTED = (
+    1, 2, 3, 4, 5)
 DISCONNECT_INCOMPATIBLE, DISCONNECT_AUTH_FAILED, DISCONNECT_TIMEOUT = 1, 2, 3
 
 _HELLO, _AUTH = TYPES["hello"], TYPES["auth"]
@@ -43,39 +52,53 @@ _ZERO_PROOF = bytes(16)
 class Session:
     """One host connection. `psk` None means a plaintext link.
 
-    Frames go out through one writer task (a queue), so pushes, answers and long archive
-    transfers never interleave inside a frame; `flushed()` lets a producer wait for the queue.
+    Frames go out through one writer task (a queue of at most QUEUE_LIMIT bytes), so pushes,
+    answers and long transfers never interleave inside a frame; producers of long answers
+    `await room()` between frames. With a key, only HELLO and AUTH are ever served without a
+    valid MAC, and the handshake must be done within HANDSHAKE_TIMEOUT_MS.
     """
 
     def __init__(self, hub, reader, writer, transport, psk=None,
-                 receive_timeout_ms=RECEIVE_TIMEOUT_MS):
+                 receive_timeout_ms=RECEIVE_TIMEOUT_MS, handshake_timeout_ms=HANDSHAKE_TIMEOUT_MS):
         self.hub = hub
         self.transport = transport
         self.reader = reader
         self.writer = writer
         self.psk = psk
         self.receive_timeout_ms = receive_timeout_ms
+        self.handshake_timeout_ms = min(handshake_timeout_ms, receive_timeout_ms)
         self.decoder = FrameDecoder()
         self.ready = False  # handshake done: the hub may push state
         self.closed = False
+        self.queued_bytes = 0
         self._key = None
         self._seq = 0
         self._hub_nonce = None
         self._host_nonce = None
-        self._refused = 0  # frames refused for lack of authentication
+        self._sealed = False  # keyed and both HELLOs carry ENCRYPTION: sealed after AUTH
+        self._refused = 0  # frames refused: unauthenticated, malformed or repeated handshakes
         self._queue = []
         self._queued = asyncio.Event()
-        self._emptied = asyncio.Event()
+        self._drained = asyncio.Event()
         self._reader_task = None
+        self._writer_task = None
 
     # -- sending ---------------------------------------------------------------------------
 
     def send(self, msg_type, fields):
-        """Queue one message; frames carry a MAC once the session is authenticated."""
+        """Queue one message; frames carry a MAC once the session is authenticated.
+
+        A frame that would take the queue over QUEUE_LIMIT closes the session: its peer does
+        not read what it asks for.
+        """
         if self.closed:
             return
-        payload = encode_payload(msg_type, fields)
-        self._queue.append(encode_frame(msg_type, self._seq, payload, self._key))
+        frame = encode_frame(msg_type, self._seq, encode_payload(msg_type, fields), self._key)
+        if self.queued_bytes + len(frame) > QUEUE_LIMIT:
+            self.abort()
+            return
+        self._queue.append(frame)
+        self.queued_bytes += len(frame)
         self._queued.set()
         self._seq += 1
         if self._seq >= MAX_SEQ:
@@ -87,11 +110,11 @@ class Session:
     def error(self, ref_type, ref_seq, code):
         self.send_named("error", ref_type=ref_type, ref_seq=ref_seq, code=code)
 
-    async def flushed(self):
-        """Wait until every queued frame has been handed to the transport."""
-        while self._queue and not self.closed:
-            self._emptied.clear()
-            await self._emptied.wait()
+    async def room(self):
+        """Wait until the queue is below QUEUE_LOW (or the session closed)."""
+        while self.queued_bytes > QUEUE_LOW and not self.closed:
+            self._drained.clear()
+            await self._drained.wait()
 
     def close(self, reason=None):
         """Close after sending what is queued (and DISCONNECT(reason) if given)."""
@@ -99,10 +122,24 @@ class Session:
             return
         if reason is not None:
             self.send_named("disconnect", reason=reason)
+        if self.closed:  # that DISCONNECT did not fit
+            return
         self.closed = True
         self._queued.set()
-        self._emptied.set()
+        self._drained.set()
         self.hub.detach(self)
+        self._cancel(self._reader_task)  # its clean-up lets the writer finish
+
+    def abort(self):
+        """Close at once, dropping what is queued (the peer does not read)."""
+        self._queue = []
+        self.queued_bytes = 0
+        self.close()
+        self._cancel(self._writer_task)
+
+    def _cancel(self, task):
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def _write_loop(self):
         try:
@@ -110,85 +147,117 @@ class Session:
                 await self._queued.wait()
                 self._queued.clear()
                 while self._queue:
-                    self.writer.write(self._queue.pop(0))
+                    frame = self._queue.pop(0)
+                    self.queued_bytes -= len(frame)
+                    self.writer.write(frame)
                     await self.writer.drain()
-                self._emptied.set()
+                    if self.queued_bytes <= QUEUE_LOW:
+                        self._drained.set()
                 if self.closed:
                     break
         except OSError:
-            self.closed = True
-            self.hub.detach(self)
-        try:
-            self.writer.close()
-            await self.writer.wait_closed()  # MicroPython closes the socket only here
-        except OSError:
-            pass
-        if self._reader_task is not None and self._reader_task is not asyncio.current_task():
-            self._reader_task.cancel()
+            self.abort()
 
     # -- receiving ---------------------------------------------------------------------------
 
     async def run(self):
         """Serve the connection until it closes, times out or fails authentication."""
-        self._reader_task = asyncio.current_task()
-        writer_task = asyncio.create_task(self._write_loop())
-        last_valid = time.ticks_ms()
+        if not self.hub.admit(self):
+            self.closed = True
+        else:
+            self._reader_task = asyncio.current_task()
+            self._writer_task = asyncio.create_task(self._write_loop())
+            try:
+                await self._receive()
+            except (OSError, asyncio.CancelledError):
+                pass
+            self._reader_task = None
+            self.close()
+            try:
+                await asyncio.wait_for_ms(self._writer_task, WRITE_GRACE_MS)
+            except (asyncio.TimeoutError, asyncio.CancelledError, OSError):
+                pass
+            self.hub.release(self)
         try:
-            while not self.closed:
-                remaining = self.receive_timeout_ms - time.ticks_diff(time.ticks_ms(), last_valid)
-                if remaining <= 0:
-                    self.close(DISCONNECT_TIMEOUT)
-                    break
-                try:
-                    data = await asyncio.wait_for_ms(self.reader.read(1024), remaining)
-                except asyncio.TimeoutError:
-                    continue
-                if not data:
-                    break
-                if self.feed(data):
-                    last_valid = time.ticks_ms()
-        except (OSError, asyncio.CancelledError):
+            self.writer.close()
+            await self.writer.wait_closed()  # MicroPython closes the socket only here
+        except OSError:
             pass
-        self._reader_task = None
-        self.close()
-        await writer_task
+
+    async def _receive(self):
+        now = time.ticks_ms()
+        last_valid = now
+        # TCP: from the connection; serial (opened before any host is there): from the first byte.
+        handshake_start = now if self.transport == "tcp" else None
+        while not self.closed:
+            now = time.ticks_ms()
+            if self.ready:
+                remaining = self.receive_timeout_ms - time.ticks_diff(now, last_valid)
+            elif handshake_start is not None:
+                remaining = self.handshake_timeout_ms - time.ticks_diff(now, handshake_start)
+            else:
+                remaining = self.receive_timeout_ms
+            if remaining <= 0:
+                self.close(DISCONNECT_TIMEOUT)
+                return
+            try:
+                data = await asyncio.wait_for_ms(self.reader.read(1024), remaining)
+            except asyncio.TimeoutError:
+                continue
+            if not data:
+                return
+            if handshake_start is None:
+                handshake_start = time.ticks_ms()
+            if self.feed(data):
+                last_valid = time.ticks_ms()
 
     def feed(self, data):
-        """Process received bytes; return True if any valid frame was among them."""
-        frames = self.decoder.feed(data)
-        for msg_type, seq, payload, _ in frames:
-            if self.closed:
+        """Process received bytes; return True if any frame among them was served.
+
+        Every frame of one read is decoded with the state the decoder had before it (the key
+        switch happens between reads), so frames that arrive with AUTH are never authenticated.
+        """
+        served = False
+        for msg_type, seq, payload, authenticated in self.decoder.feed(data):
+            if self.closed or self._rejected():
                 break
-            self._dispatch(msg_type, seq, payload)
-        if self._rejections() >= MAX_AUTH_FAILURES:
+            served = self._dispatch(msg_type, seq, payload, authenticated) or served
+        self._rejected()
+        return served
+
+    def _rejected(self):
+        """Close after MAX_AUTH_FAILURES refused frames; True once closed."""
+        if not self.closed and self._rejections() >= MAX_AUTH_FAILURES:
             self.close(DISCONNECT_AUTH_FAILED)
-        return bool(frames)
+        return self.closed
 
     def _rejections(self):
         d = self.decoder
         return d.auth_failures + d.replays + self._refused
 
-    def _dispatch(self, msg_type, seq, payload):
+    def _dispatch(self, msg_type, seq, payload, authenticated):
+        """Act on one frame; True if it was served (it counts as a sign of life)."""
+        trusted = self.psk is None or (authenticated and self._key is not None)
+        handshake = msg_type in (_HELLO, _AUTH)
         try:
             fields = decode_payload(msg_type, payload)
         except MessageError:
-            if msg_type in (_HELLO, _AUTH) or self._may_serve():
-                code = ERROR_MALFORMED if msg_type in SCHEMA else ERROR_UNKNOWN_TYPE
+            code = ERROR_MALFORMED if msg_type in SCHEMA else ERROR_UNKNOWN_TYPE
+            if trusted and not handshake:
                 self.error(msg_type, seq, code)
-            else:
-                self._refuse(msg_type, seq)
-            return
+                return True
+            self._refused += 1
+            self.error(msg_type, seq, code if handshake else ERROR_NOT_AUTHENTICATED)
+            return False
         if msg_type == _HELLO:
-            self._hello(fields)
-        elif msg_type == _AUTH:
-            self._auth(fields, seq)
-        elif self._may_serve():
+            return self._hello(fields)
+        if msg_type == _AUTH:
+            return self._auth(fields, seq)
+        if trusted:
             self.hub.handle(self, msg_type, fields, seq)
-        else:
-            self._refuse(msg_type, seq)
-
-    def _may_serve(self):
-        return self.psk is None or self._key is not None
+            return True
+        self._refuse(msg_type, seq)
+        return False
 
     def _refuse(self, msg_type, seq):
         self._refused += 1
@@ -196,10 +265,13 @@ class Session:
 
     def _hello(self, hello):
         if self._hub_nonce is not None:
-            return  # one handshake per connection
+            self._refused += 1  # one handshake per connection
+            return False
         self._hub_nonce = os.urandom(16)
         self._host_nonce = hello["nonce"]
-        capabilities = self.hub.capabilities | (CAP_AUTH_REQUIRED if self.psk else 0)
+        self._sealed = bool(self.psk) and bool(hello["capabilities"] & CAP_ENCRYPTION)
+        keyed = CAP_AUTH_REQUIRED | CAP_ENCRYPTION if self.psk else 0
+        capabilities = self.hub.capabilities | keyed
         self.send_named("hello", version=PROTOCOL_VERSION, min_version=MIN_PROTOCOL_VERSION,
                         role=_ROLE_HUB, capabilities=capabilities, nonce=self._hub_nonce,
                         name=self.hub.hub_id)
@@ -208,23 +280,34 @@ class Session:
             self.close(DISCONNECT_INCOMPATIBLE)
         elif self.psk is None:
             self._become_ready()
+        return True
 
     def _auth(self, auth, seq):
-        if self.psk is None or self._key is not None:
+        if self.psk is None:
             self.error(_AUTH, seq, ERROR_UNSUPPORTED)
-            return
-        if self._hub_nonce is None:
+            return True
+        if self._key is not None or self._hub_nonce is None:
             self._refuse(_AUTH, seq)
-            return
+            return False
         key = session_key(self.psk, self._hub_nonce, self._host_nonce)
         if not digest_equal(auth["proof"], proof(key, b"host")):
             self.send_named("auth_result", status=AUTH_BAD_KEY, proof=_ZERO_PROOF)
             self.close()
-            return
-        self._key = key
+            return False
+        self._activate_key(key)
         self.send_named("auth_result", status=AUTH_OK, proof=proof(key, b"hub"))
-        self.decoder.set_key(key)
         self._become_ready()
+        return True
+
+    def _activate_key(self, key):
+        """The session key takes effect: every later frame in both directions is sealed
+        (a host without ENCRYPTION gets MAC'd frames; docs/protocol.md, "Encryption")."""
+        if self._sealed:
+            self._key, receive_key = link_keys(key, ROLE_HUB)
+            self.decoder.set_key(receive_key)
+        else:
+            self._key = key
+            self.decoder.set_key(key)
 
     def _become_ready(self):
         self.ready = True

@@ -32,6 +32,12 @@ class NodeView:
         self._slot = slot
 
     @property
+    def slot(self):
+        """Index of the node in the table (0..max_nodes-1); its channels are at
+        slot * CHANNELS_PER_NODE onwards in per-channel arrays."""
+        return self._slot
+
+    @property
     def node_id(self):
         return self._table._ids[self._slot]
 
@@ -119,6 +125,10 @@ class NodeTable:
     def channel_total(self):
         """Channels across all nodes (at most max_channels)."""
         return self._channels_used
+
+    def slot(self, node_id):
+        """Slot of `node_id` (see NodeView.slot), or None if it was never heard."""
+        return self._slots.get(node_id)
 
     def get(self, node_id):
         """NodeView of `node_id`, or None if it was never heard."""

@@ -3,9 +3,17 @@ import hashlib
 import struct
 from binascii import crc32
 
+import cryptolib
+
 SYNC = b"\xb5\x4c"
 FRAME_FORMAT = 1
 FLAG_AUTH = 1
+FLAG_SEALED = 2  # only with FLAG_AUTH: the body is AES-256-CTR(type || payload)
+SEALED_TYPE = 0
+HOST_TO_HUB, HUB_TO_HOST = 0, 1
+ROLE_HOST, ROLE_HUB = 0, 1
+CAP_ENCRYPTION = 1 << 8
+_AES_ECB = 1
 HEADER_SIZE = 11
 MAX_PAYLOAD = 2048
 MAC_SIZE = 16
@@ -16,6 +24,7 @@ MIN_PROTOCOL_VERSION = 1
 # ("B" | "H", sub-record fields) for a list with a u8 / u16 count.
 _CHANNEL_INFO = (("channel", "B"), ("medium", "B"), ("flags", "B"))
 _READING = (("channel", "B"), ("count", "I"), ("rate_mph", "I"), ("flags", "B"))
+_BOOT_COUNT = (("channel", "B"), ("count", "I"))
 _GUARD_OUTPUT = (
     ("node_id", "I"), ("output", "B"), ("priority", "B"),
     ("max_off_s", "H"), ("min_on_s", "H"), ("rated_w", "I"),
@@ -39,7 +48,8 @@ SCHEMA = {
     0x14: ("node_list_end", (("count", "H"),)),
     0x15: ("state_request", ()),
     0x20: ("counters", (("node_id", "I"), ("hub_time", "I"), ("report_seq", "I"),
-                        ("epoch", "H"), ("readings", ("B", _READING)))),
+                        ("epoch", "H"), ("readings", ("B", _READING)), ("boot", "I"),
+                        ("boot_counts", ("B", _BOOT_COUNT)))),
     0x21: ("node_status", (("node_id", "I"), ("battery_mv", "H"), ("battery_pct", "B"),
                            ("rssi", "b"), ("hops", "B"), ("last_seen", "I"), ("flags", "B"))),
     0x22: ("alarm", (("node_id", "I"), ("channel", "B"), ("kind", "B"), ("active", "B"),
@@ -64,6 +74,9 @@ SCHEMA = {
     0x61: ("time_ack", (("previous_time", "I"), ("unix_time", "I"))),
 }  # fmt: skip
 TYPES = {name: code for code, (name, _) in SCHEMA.items()}
+# Trailing fields appended by a minor revision: absent in older peers' payloads (decoded as 0 or
+# an empty list) and not sent while they and every field after them are 0 or empty.
+OPTIONAL = {0x20: ("boot", "boot_counts")}
 
 
 class MessageError(ValueError):
@@ -92,6 +105,39 @@ def digest_equal(a, b):
     return diff == 0
 
 
+def utf8_valid(data):
+    """Strict UTF-8 as CPython decodes it: no overlong forms, surrogates or code points > U+10FFFF."""
+    pos, end = 0, len(data)
+    while pos < end:
+        lead = data[pos]
+        if lead < 0x80:
+            pos += 1
+            continue
+        if 0xC2 <= lead <= 0xDF:
+            extra, low, high = 1, 0x80, 0xBF
+        elif lead == 0xE0:
+            extra, low, high = 2, 0xA0, 0xBF
+        elif lead == 0xED:
+            extra, low, high = 2, 0x80, 0x9F
+        elif 0xE1 <= lead <= 0xEF:
+            extra, low, high = 2, 0x80, 0xBF
+        elif lead == 0xF0:
+            extra, low, high = 3, 0x90, 0xBF
+        elif 0xF1 <= lead <= 0xF3:
+            extra, low, high = 3, 0x80, 0xBF
+        elif lead == 0xF4:
+            extra, low, high = 3, 0x80, 0x8F
+        else:
+            return False
+        if pos + extra >= end or not low <= data[pos + 1] <= high:
+            return False
+        for i in range(pos + 2, pos + 1 + extra):
+            if not 0x80 <= data[i] <= 0xBF:
+                return False
+        pos += 1 + extra
+    return True
+
+
 def _pack(fields, values, out):
     for name, kind in fields:
         value = values[name]
@@ -112,25 +158,33 @@ def _pack(fields, values, out):
 
 
 def encode_payload(msg_type, values):
+    fields = SCHEMA[msg_type][1]
+    optional = OPTIONAL.get(msg_type, ())
+    end = len(fields)
+    while end and fields[end - 1][0] in optional and not values.get(fields[end - 1][0]):
+        end -= 1
     out = bytearray()
-    _pack(SCHEMA[msg_type][1], values, out)
+    _pack(fields[:end], values, out)
     return bytes(out)
 
 
-def _unpack(fields, data, pos):
+def _unpack(fields, data, pos, optional=()):
     values = {}
     end = len(data)
     for name, kind in fields:
+        if pos == end and name in optional:
+            values[name] = [] if isinstance(kind, tuple) else 0
+            continue
         if kind == "s":
             if pos >= end:
                 raise MessageError(name)
             length = data[pos]
             if pos + 1 + length > end:
                 raise MessageError(name)
-            try:
-                values[name] = str(data[pos + 1 : pos + 1 + length], "utf-8")
-            except UnicodeError:
+            raw = data[pos + 1 : pos + 1 + length]
+            if not utf8_valid(raw):
                 raise MessageError(name)
+            values[name] = str(raw, "utf-8")
             pos += 1 + length
         elif isinstance(kind, tuple):
             size = struct.calcsize(kind[0])
@@ -158,30 +212,94 @@ def decode_payload(msg_type, payload):
     entry = SCHEMA.get(msg_type)
     if entry is None:
         raise MessageError("unknown type")
-    return _unpack(entry[1], payload, 0)[0]
+    return _unpack(entry[1], payload, 0, OPTIONAL.get(msg_type, ()))[0]
 
 
 def frame_mac(key, signed):
     return hmac_sha256(key, signed)[:MAC_SIZE]
 
 
+class LinkKey:
+    """Keys of one direction of an encrypted session: AES-256 (CTR built on ECB) and HMAC."""
+
+    def __init__(self, direction, enc_key, mac_key):
+        self.direction = direction
+        self.enc_key = enc_key
+        self.mac_key = mac_key
+        self._aes = cryptolib.aes(enc_key, _AES_ECB)  # ECB is stateless: one object per key
+        padded = mac_key + bytes(64 - len(mac_key))
+        self._ipad = bytes(b ^ 0x36 for b in padded)
+        self._opad = bytes(b ^ 0x5C for b in padded)
+        self._head = bytes([direction]) + bytes(7)
+
+    def mac(self, signed):
+        inner = hashlib.sha256(self._ipad)
+        inner.update(signed)
+        outer = hashlib.sha256(self._opad)
+        outer.update(inner.digest())
+        return outer.digest()[:MAC_SIZE]
+
+    def crypt(self, seq, data):
+        """AES-CTR with counter blocks direction || 0^7 || seq || block index (its own inverse)."""
+        size = len(data)
+        blocks = (size + 15) // 16
+        counters = bytearray(16 * blocks)
+        for i in range(blocks):
+            counters[16 * i : 16 * i + 8] = self._head
+            struct.pack_into(">II", counters, 16 * i + 8, seq, i)
+        stream = self._aes.encrypt(counters)
+        mixed = int.from_bytes(data, "big") ^ int.from_bytes(stream[:size], "big")
+        return mixed.to_bytes(size, "big")
+
+
+def direction_key(key, direction):
+    label = b"host" if direction == HOST_TO_HUB else b"hub"
+    return LinkKey(direction, hmac_sha256(key, b"balance-v1 enc " + label),
+                   hmac_sha256(key, b"balance-v1 mac " + label))  # fmt: skip
+
+
+def link_keys(key, role):
+    """(send, receive) LinkKeys of an encrypted session for the local role."""
+    host_to_hub = direction_key(key, HOST_TO_HUB)
+    hub_to_host = direction_key(key, HUB_TO_HOST)
+    if role == ROLE_HOST:
+        return host_to_hub, hub_to_host
+    return hub_to_host, host_to_hub
+
+
 def encode_frame(msg_type, seq, payload, key=None):
+    """Plain frame, MAC'd with a session key (bytes), or sealed with a direction's LinkKey."""
+    flags = 0
+    if isinstance(key, LinkKey):
+        flags = FLAG_AUTH | FLAG_SEALED
+        payload = key.crypt(seq, bytes([msg_type]) + payload)
+        msg_type = SEALED_TYPE
+    elif key is not None:
+        flags = FLAG_AUTH
     if len(payload) > MAX_PAYLOAD:
         raise MessageError("payload too long")
-    flags = FLAG_AUTH if key is not None else 0
     body = bytearray(SYNC)
     body.extend(struct.pack(">BBBIH", FRAME_FORMAT, flags, msg_type, seq, len(payload)))
     body.extend(payload)
-    if key is not None:
+    if isinstance(key, LinkKey):
+        body.extend(key.mac(memoryview(body)[2:]))
+    elif key is not None:
         body.extend(frame_mac(key, memoryview(body)[2:]))
     body.extend(struct.pack(">I", crc32(memoryview(body)[2:])))
     return bytes(body)
 
 
+def _valid_header(flags, msg_type, length):
+    if flags & ~(FLAG_AUTH | FLAG_SEALED) or length > MAX_PAYLOAD:
+        return False
+    return not flags & FLAG_SEALED or (flags == FLAG_AUTH | FLAG_SEALED and msg_type == SEALED_TYPE)
+
+
 class FrameDecoder:
     """Incremental frame decoder with resynchronisation; feed() never raises on input.
 
-    Counters are monotonic: frames, skipped, crc_errors, auth_failures, replays.
+    `key`: None (plain), a session key (MAC'd frames only) or a receive LinkKey (sealed
+    frames only). Counters are monotonic: frames, skipped, crc_errors, auth_failures, replays.
     """
 
     def __init__(self, key=None):
@@ -219,7 +337,7 @@ class FrameDecoder:
             if len(buf) < HEADER_SIZE:
                 return frames
             fmt, flags, msg_type, seq, length = struct.unpack_from(">BBBIH", buf, 2)
-            if fmt != FRAME_FORMAT or flags & ~FLAG_AUTH or length > MAX_PAYLOAD:
+            if fmt != FRAME_FORMAT or not _valid_header(flags, msg_type, length):
                 self._skip(1)
                 buf = self._buf
                 continue
@@ -235,33 +353,45 @@ class FrameDecoder:
                 self._skip(1)
                 buf = self._buf
                 continue
-            if not self._authentic(view, flags, seq, payload_end, mac_len):
+            frame = self._accept(view, flags, msg_type, seq, payload_end)
+            if frame is None:
                 self._skip(1)
                 buf = self._buf
                 continue
-            frames.append((msg_type, seq, bytes(view[HEADER_SIZE:payload_end]), bool(mac_len)))
+            frames.append(frame)
             self.frames += 1
             self._buf = buf[total:]
             buf = self._buf
 
-    def _authentic(self, view, flags, seq, payload_end, mac_len):
-        if self.key is None:
-            if mac_len:
+    def _accept(self, view, flags, msg_type, seq, payload_end):
+        """(type, seq, payload, authenticated) if the frame passes the authentication rule."""
+        key = self.key
+        if key is None:
+            if flags:
                 self.auth_failures += 1
-                return False
-            return True
-        if not mac_len:
+                return None
+            return msg_type, seq, bytes(view[HEADER_SIZE:payload_end]), False
+        sealed = isinstance(key, LinkKey)
+        if flags != (FLAG_AUTH | FLAG_SEALED if sealed else FLAG_AUTH):
             self.auth_failures += 1
-            return False
-        expected = frame_mac(self.key, view[2:payload_end])
+            return None
+        signed = view[2:payload_end]
+        expected = key.mac(signed) if sealed else frame_mac(key, signed)
         if not digest_equal(expected, view[payload_end : payload_end + MAC_SIZE]):
             self.auth_failures += 1
-            return False
+            return None
         if seq <= self.last_seq:
             self.replays += 1
-            return False
+            return None
+        payload = bytes(view[HEADER_SIZE:payload_end])
+        if sealed:
+            if not payload:  # a sealed body holds at least the message type
+                self.auth_failures += 1
+                return None
+            payload = key.crypt(seq, payload)
+            msg_type, payload = payload[0], payload[1:]
         self.last_seq = seq
-        return True
+        return msg_type, seq, payload, True
 
 
 def session_key(psk, hub_nonce, host_nonce):

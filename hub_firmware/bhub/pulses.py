@@ -9,6 +9,7 @@ Two counting paths feed the same `PulseChannel`:
 """
 
 import time
+from array import array
 
 from micropython import const
 
@@ -106,34 +107,48 @@ def hardware_counter(unit, pin_no, filter_ns=1_000):
         return None
 
 
-class RateEstimator:
-    """Pulse rate in milli-pulses per hour from the interval between the last two pulses.
+# Float arrays hold what the port's float holds: doubles on the unix port, singles on the ESP32.
+_FLOAT, _FLOAT_BYTES = ("d", 8) if float("1.000000001") != 1.0 else ("f", 4)
+_U32 = 0xFFFFFFFF
+_U32_HALF = 0x7FFFFFFF  # a step up to this is forward, a larger one backward (serial arithmetic)
+
+
+class RateTable:
+    """Pulse rates of `size` channels in milli-pulses per hour, from the interval between each
+    channel's last two pulses, in preallocated arrays (no allocation per channel or update).
 
     Between pulses the estimate decays as if the next pulse were about to come, so a load that
-    stops is seen falling instead of frozen; after RATE_WINDOW_S without a pulse it is 0.
+    stops is seen falling instead of frozen; after RATE_WINDOW_S without a pulse it is 0. Counts
+    are u32 and may wrap; a count behind the last one (a restarted counter) is ignored until it
+    passes it.
     """
 
-    def __init__(self):
-        self._last_count = None
-        self._last_time = 0.0
-        self._interval = 0.0
+    def __init__(self, size):
+        self._seen = bytearray(size)
+        self._last_count = array("I", bytes(4 * size))
+        zeros = bytes(_FLOAT_BYTES * size)  # one initialiser for both float arrays
+        self._last_time = array(_FLOAT, zeros)
+        self._interval = array(_FLOAT, zeros)
 
-    def update(self, count, now):
-        if self._last_count is None:
-            self._last_count, self._last_time = count, now
+    def update(self, index, count, now):
+        count &= _U32
+        if not self._seen[index]:
+            self._seen[index] = 1
+            self._last_count[index], self._last_time[index] = count, now
             return
-        pulses = count - self._last_count
-        if pulses > 0:
-            self._interval = (now - self._last_time) / pulses
-            self._last_count, self._last_time = count, now
+        pulses = (count - self._last_count[index]) & _U32
+        if 0 < pulses <= _U32_HALF:
+            self._interval[index] = (now - self._last_time[index]) / pulses
+            self._last_count[index], self._last_time[index] = count, now
 
-    def rate_mph(self, now):
-        if not self._interval:
+    def rate_mph(self, index, now):
+        interval = self._interval[index]
+        if not interval:
             return 0
-        since = now - self._last_time
+        since = now - self._last_time[index]
         if since > RATE_WINDOW_S:
             return 0
-        interval = max(self._interval, since)
+        interval = max(interval, since)
         return int(3_600_000 / interval) if interval > 0 else 0
 
 
@@ -199,7 +214,7 @@ class PulseChannel:
         self._read_magnet = read_magnet
         self._line = Confirmed(confirm_samples)
         self._magnet = Confirmed(confirm_samples)
-        self._rate = RateEstimator()
+        self._rate = RateTable(1)
 
     @property
     def count(self):
@@ -218,7 +233,7 @@ class PulseChannel:
     def sample(self, now, now_us):
         """Poll the counter and sensors; return the flag bits that changed."""
         self.counter.poll(now_us)
-        self._rate.update(self.counter.count, now)
+        self._rate.update(0, self.counter.count, now)
         before = self.flags
         if self._read_line:
             self._line.observe(self._read_line())
@@ -227,4 +242,4 @@ class PulseChannel:
         return before ^ self.flags
 
     def rate_mph(self, now):
-        return self._rate.rate_mph(now)
+        return self._rate.rate_mph(0, now)

@@ -176,6 +176,22 @@ def test_time_sync_and_prefilled_archive(start_sim):
     assert all(len(r.values) <= 480 for r in records)
 
 
+def test_long_requests_are_queued_then_busy(start_sim):
+    """NODE_LIST / STATE answers run one at a time per session; two wait, more get BUSY."""
+    from custom_components.balance.hub.frame import encode_frame
+
+    client: Client = start_sim().connect()
+    client.sock.sendall(
+        b"".join(encode_frame(StateRequest.TYPE, seq, b"") for seq in range(10, 14))
+    )
+    busy = [client.wait_for(Error, code=ErrorCode.BUSY) for _ in range(2)]
+    assert sorted(e.ref_seq for e in busy) == [12, 13]
+    assert client.wait_for(OutputState, output=4).state == 1
+    assert client.wait_for(OutputState, output=4).state == 1  # the second, queued one
+    with pytest.raises(TimeoutError):
+        client.wait_for(OutputState, timeout=1)
+
+
 def test_guard_policy_is_acknowledged(start_sim):
     client = start_sim().connect()
     client.send(GuardPolicy(3, 5000, 0, 1, 1000, 60, ()))

@@ -1,7 +1,9 @@
 """Property tests of both frame decoders: garbage, mutations, resynchronisation, authentication.
 
-Each property runs 10,000 hypothesis examples against the CPython decoder; the same examples are
-then replayed through the real MicroPython decoder in one process and checked by the same rule.
+Each property runs 10,000 hypothesis examples against the CPython decoder, each in one of the
+three modes (plain, MAC'd, sealed); the same examples are then replayed through the real
+MicroPython decoder in one process and checked by the same rule. BALANCE_PROPERTY_EXAMPLES
+changes the count (`make fuzz-protocol` runs 100,000).
 """
 
 from __future__ import annotations
@@ -13,12 +15,23 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custom_components.balance.hub.frame import MAX_PAYLOAD, FrameDecoder, encode_frame
+from custom_components.balance.hub.auth import direction_key
+from custom_components.balance.hub.frame import (
+    HUB_TO_HOST,
+    MAX_PAYLOAD,
+    FrameDecoder,
+    FrameKey,
+    LinkKey,
+    encode_frame,
+)
 
 from .conftest import MICROPYTHON, MPY_DIR, ROOT
 
 EXAMPLES = int(os.environ.get("BALANCE_PROPERTY_EXAMPLES", "10000"))
 KEY = bytes(range(100, 132))
+SEALING = direction_key(KEY, HUB_TO_HOST)
+MODES: tuple[FrameKey | None, ...] = (None, KEY, SEALING)  # plain, MAC'd, sealed
+modes_st = st.sampled_from(MODES)
 PROPERTY_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -38,13 +51,13 @@ class Case:
     """One decoder input and the frames that may legitimately come out of it."""
 
     data: bytes
-    key: bytes | None
+    key: FrameKey | None
     chunk: int
     allowed: set[bytes] = field(default_factory=set)
     required: list[bytes] = field(default_factory=list)
 
 
-def _encode_all(frames: list[tuple[int, int, bytes]], key: bytes | None) -> list[bytes]:
+def _encode_all(frames: list[tuple[int, int, bytes]], key: FrameKey | None) -> list[bytes]:
     return [encode_frame(t, i, p, key) for i, (t, _, p) in enumerate(frames)]
 
 
@@ -95,9 +108,7 @@ def run_property(strategy: st.SearchStrategy[Case]) -> None:
         cases.append(case)
 
     cpython_property()
-    lines = "".join(
-        f"{c.key.hex() if c.key else '-'} {c.data.hex() or '00'} {c.chunk}\n" for c in cases
-    )
+    lines = "".join(f"{_key_arg(c.key)} {c.data.hex() or '00'} {c.chunk}\n" for c in cases)
     env = {**os.environ, "MICROPYPATH": f"{ROOT / 'hub_firmware'}:.frozen"}
     proc = subprocess.run(
         [MICROPYTHON, "-X", "heapsize=16M", str(MPY_DIR / "feed_cases.py")],
@@ -115,23 +126,32 @@ def run_property(strategy: st.SearchStrategy[Case]) -> None:
         check(case, delivered)
 
 
-def _garbage_case(data: bytes, chunk: int, use_key: bool) -> Case:
-    return Case(data, KEY if use_key else None, chunk)
+def _key_arg(key: FrameKey | None) -> str:
+    """feed_cases.py's key column: '-', the session key, or session key/direction (sealed)."""
+    if key is None:
+        return "-"
+    if isinstance(key, LinkKey):
+        return f"{KEY.hex()}/{key.direction}"
+    return key.hex()
+
+
+def _garbage_case(data: bytes, chunk: int, key: FrameKey | None) -> Case:
+    return Case(data, key, chunk)
 
 
 def _mutated_case(
     frames: list[tuple[int, int, bytes]],
     edits: list[tuple[int, int, int]],
     chunk: int,
-    use_key: bool,
+    key: FrameKey | None,
 ) -> Case:
-    key = KEY if use_key else None
     encoded = _encode_all(frames, key)
     return Case(_mutate(b"".join(encoded), edits), key, chunk, allowed=set(encoded))
 
 
-def _resync_case(garbage: bytes, frames: list[tuple[int, int, bytes]], use_key: bool) -> Case:
-    key = KEY if use_key else None
+def _resync_case(
+    garbage: bytes, frames: list[tuple[int, int, bytes]], key: FrameKey | None
+) -> Case:
     encoded = _encode_all(frames, key)
     flush = bytes(MAX_PAYLOAD + 64)  # lets any fake header in the garbage time out on its CRC
     data = garbage + flush + b"".join(encoded) + flush
@@ -147,15 +167,28 @@ edits_st = st.lists(
 
 
 def test_random_bytes_never_raise_nor_deliver() -> None:
-    """Random bytes (with or without a session key) never raise and never yield a frame."""
-    run_property(st.builds(_garbage_case, st.binary(max_size=600), chunks, st.booleans()))
+    """Random bytes (plain, MAC'd or sealed session) never raise and never yield a frame."""
+    run_property(st.builds(_garbage_case, st.binary(max_size=600), chunks, modes_st))
 
 
 def test_mutated_frames_deliver_only_genuine_frames() -> None:
     """Bit flips, insertions and deletions never produce a frame with a bad CRC or MAC."""
-    run_property(st.builds(_mutated_case, frames_st, edits_st, chunks, st.booleans()))
+    run_property(st.builds(_mutated_case, frames_st, edits_st, chunks, modes_st))
 
 
 def test_resynchronisation_finds_every_valid_frame() -> None:
     """After arbitrary garbage, every valid frame that follows is delivered."""
-    run_property(st.builds(_resync_case, st.binary(max_size=300), frames_st, st.booleans()))
+    run_property(st.builds(_resync_case, st.binary(max_size=300), frames_st, modes_st))
+
+
+def _sealed_case(frames: list[tuple[int, bytes]], chunk: int) -> Case:
+    encoded = [encode_frame(t, seq, p, SEALING) for seq, (t, p) in enumerate(frames)]
+    return Case(b"".join(encoded), SEALING, chunk, allowed=set(encoded), required=encoded)
+
+
+def test_sealed_frames_of_any_size_round_trip() -> None:
+    """Any type and any body up to the limit (128 AES blocks) opens to exactly what was sealed."""
+    bodies = st.lists(
+        st.tuples(st.integers(0, 255), st.binary(max_size=MAX_PAYLOAD - 1)), min_size=1, max_size=3
+    )
+    run_property(st.builds(_sealed_case, bodies, chunks))

@@ -1,4 +1,10 @@
-"""BALANCE hub link: frame codec, messages, authentication and the asyncio client."""
+"""BALANCE hub link: frame codec, messages, authentication and the asyncio client.
+
+A plain-Python library (no Home Assistant import) shipped inside the integration; it has its
+own version, bumped when its API changes, so it can be published on its own.
+"""
+
+__version__ = "1.0.0"
 
 from .auth import InvalidKeyError, new_psk, parse_psk
 from .client import (
@@ -7,6 +13,7 @@ from .client import (
     HubAuthError,
     HubClient,
     HubConnectionError,
+    HubDowngradeError,
     HubError,
     HubIncompatibleError,
     HubRequestError,
@@ -18,10 +25,12 @@ __all__ = [
     "HubAuthError",
     "HubClient",
     "HubConnectionError",
+    "HubDowngradeError",
     "HubError",
     "HubIncompatibleError",
     "HubRequestError",
     "InvalidKeyError",
+    "__version__",
     "new_psk",
     "parse_psk",
 ]

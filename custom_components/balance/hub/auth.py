@@ -8,7 +8,8 @@ import hashlib
 import hmac
 import os
 
-from .messages import NONCE_SIZE
+from .frame import HOST_TO_HUB, HUB_TO_HOST, LinkKey
+from .messages import NONCE_SIZE, Role
 
 KEY_SIZE = 32
 _SESSION_LABEL = b"balance-v1 session"
@@ -51,3 +52,21 @@ def proof(key: bytes, role_label: bytes) -> bytes:
 
 HOST_LABEL = b"host"
 HUB_LABEL = b"hub"
+_DIRECTION_LABELS = {HOST_TO_HUB: HOST_LABEL, HUB_TO_HOST: HUB_LABEL}
+
+
+def direction_key(key: bytes, direction: int) -> LinkKey:
+    """Derive the AES and HMAC keys of one direction from the session key."""
+    label = _DIRECTION_LABELS[direction]
+    return LinkKey(
+        direction,
+        hmac.new(key, b"balance-v1 enc " + label, hashlib.sha256).digest(),
+        hmac.new(key, b"balance-v1 mac " + label, hashlib.sha256).digest(),
+    )
+
+
+def link_keys(key: bytes, role: Role) -> tuple[LinkKey, LinkKey]:
+    """Return (send, receive) keys of an encrypted session for the local ``role``."""
+    host_to_hub = direction_key(key, HOST_TO_HUB)
+    hub_to_host = direction_key(key, HUB_TO_HOST)
+    return (host_to_hub, hub_to_host) if role == Role.HOST else (hub_to_host, host_to_hub)

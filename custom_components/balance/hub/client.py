@@ -6,7 +6,8 @@ A plain module without Home Assistant imports. One :class:`HubClient` talks to o
   and raises :class:`HubError` subclasses when that fails;
 * :meth:`HubClient.start` keeps the link up afterwards: keepalive (PING after
   ``keepalive_interval`` seconds without sending, close after ``receive_timeout`` seconds
-  without a valid frame) and reconnect with exponential backoff and jitter;
+  without a valid frame) and reconnect with exponential backoff and jitter; after an
+  authentication or downgrade failure it keeps trying with a long backoff (``auth_retry``);
 * requests (:meth:`request_hub_info`, :meth:`request_node_list`, :meth:`set_output`,
   :meth:`request_archive`, :meth:`ping`, :meth:`time_sync`) wait for their answer with a
   timeout; every received message is also given to the push listeners.
@@ -24,9 +25,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from .auth import HOST_LABEL, HUB_LABEL, new_nonce, proof, session_key
-from .frame import MAX_SEQ, DecoderStats, Frame, FrameDecoder, encode_frame
+from .auth import HOST_LABEL, HUB_LABEL, link_keys, new_nonce, proof, session_key
+from .frame import MAX_SEQ, DecoderStats, Frame, FrameDecoder, FrameKey, encode_frame
 from .messages import (
+    ALL_CHANNELS,
+    ALL_NODES,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     ArchiveEnd,
@@ -72,6 +75,10 @@ BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 60.0
 BACKOFF_JITTER: Final = 0.2
 BACKOFF_RESET_AFTER: Final = 60.0
+AUTH_RETRY_MIN: Final = 60.0  # after HubAuthError / HubDowngradeError: 60 s, 120 s ... 15 min
+AUTH_RETRY_MAX: Final = 900.0
+MAX_RADIO_NODES: Final = 240  # protocol limits of a node list (docs/protocol.md)
+MAX_RADIO_CHANNELS: Final = 720
 HOST_CAPABILITIES: Final = (
     Capability.COUNTERS
     | Capability.OUTPUTS
@@ -80,6 +87,7 @@ HOST_CAPABILITIES: Final = (
     | Capability.RADIO
     | Capability.SAFETY
     | Capability.TIME_SYNC
+    | Capability.ENCRYPTION
 )
 
 
@@ -98,6 +106,14 @@ class HubAuthError(HubError):
         """Keep the AUTH_RESULT status that explains the failure."""
         super().__init__(message)
         self.status = status
+
+
+class HubDowngradeError(HubError):
+    """The client has a key but the hub does not ask for authentication or does not encrypt.
+
+    Either the hub lost its key (or runs firmware without encryption) or someone in between
+    pretends to be a keyless or MAC-only hub; the client never talks plaintext or MAC-only with it.
+    """
 
 
 class HubIncompatibleError(HubError):
@@ -149,7 +165,10 @@ type Opener = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamW
 
 
 class _Waiter:
-    """A pending request: collects the messages that answer it until the last one."""
+    """A pending request: collects the messages that answer it until the last one.
+
+    ``match`` may raise HubRequestError to fail the request (an answer out of bounds).
+    """
 
     __slots__ = ("done", "future", "items", "match", "ref_seq")
 
@@ -173,7 +192,7 @@ class _Session:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     decoder: FrameDecoder
-    key: bytes | None = None
+    key: FrameKey | None = None  # the send key once authenticated (sealed after AUTH)
     tx_seq: int = 0
     last_rx: float = 0.0
     last_tx: float = 0.0
@@ -181,6 +200,35 @@ class _Session:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     error: HubError | None = None
+    listing: _NodeListing | None = None  # the node list being read, if any
+
+
+class _NodeListing:
+    """NODE_INFO frames of one node list, within the protocol's limits."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, NodeInfo] = {}
+        self.frames = 0
+        self.radio_channels = 0
+
+    def add(self, info: NodeInfo) -> None:
+        """Keep one NODE_INFO; raise HubRequestError past 240 radio nodes or 720 channels."""
+        self.frames += 1
+        if info.node_id in self.nodes:
+            raise HubRequestError(f"node {info.node_id} listed twice")
+        if info.node_id != 0:
+            self.radio_channels += len(info.channels)
+            if len(self.nodes) - (0 in self.nodes) >= MAX_RADIO_NODES:
+                raise HubRequestError(f"node list longer than {MAX_RADIO_NODES} radio nodes")
+            if self.radio_channels > MAX_RADIO_CHANNELS:
+                raise HubRequestError(f"node list has over {MAX_RADIO_CHANNELS} channels")
+        self.nodes[info.node_id] = info
+
+    def finish(self, end: NodeListEnd) -> list[NodeInfo]:
+        """Check NODE_LIST_END's count against what arrived."""
+        if end.count != self.frames:
+            raise HubRequestError(f"node list ended at {end.count} nodes, {self.frames} came")
+        return list(self.nodes.values())
 
 
 class HubClient:
@@ -200,6 +248,7 @@ class HubClient:
         connect_timeout: float | None = None,
         time_sync_interval: float | None = None,
         backoff: Backoff | None = None,
+        auth_retry: float | None = None,
         opener: Opener | None = None,
     ) -> None:
         """Describe the hub; nothing is opened before :meth:`connect`."""
@@ -217,6 +266,7 @@ class HubClient:
         self.connect_timeout = connect_timeout or CONNECT_TIMEOUT
         self.time_sync_interval = time_sync_interval or TIME_SYNC_INTERVAL
         self.backoff = backoff or Backoff()
+        self.auth_retry = auth_retry or AUTH_RETRY_MIN
         self._opener = opener
         self.hub_hello: Hello | None = None
         self.hub_info: HubInfo | None = None
@@ -232,6 +282,7 @@ class HubClient:
         self._ids = itertools.count(random.randrange(0x10000))
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
+        self._auth_failures = 0
         self._totals = DecoderStats()
 
     # ----------------------------------------------------------------- properties
@@ -294,7 +345,7 @@ class HubClient:
     async def connect(self) -> HubInfo:
         """Open one session: transport, handshake, HUB_INFO and node list.
 
-        Raises HubConnectionError, HubAuthError or HubIncompatibleError.
+        Raises HubConnectionError, HubAuthError, HubDowngradeError or HubIncompatibleError.
         """
         if self.connected:
             raise HubError("already connected")
@@ -310,8 +361,10 @@ class HubClient:
         session.last_rx = session.last_tx = loop.time()
         try:
             async with asyncio.timeout(self.connect_timeout):
-                await self._handshake(session)
+                after_handshake = await self._handshake(session)
             self._session = session
+            for frame in after_handshake:  # came in the same read as the handshake's end
+                self._receive(session, frame)
             session.tasks.append(asyncio.create_task(self._read_loop(session)))
             session.tasks.append(asyncio.create_task(self._keepalive_loop(session)))
             self.hub_info = await self.request_hub_info()
@@ -333,14 +386,15 @@ class HubClient:
             await self.time_sync()
         return self.hub_info
 
-    async def _handshake(self, session: _Session) -> None:
+    async def _handshake(self, session: _Session) -> list[Frame]:
+        """HELLO and, with a key, AUTH; return the session's frames read after the last step."""
         host_nonce = new_nonce()
         self._write(
             session,
             Hello(PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Role.HOST, HOST_CAPABILITIES,
                   host_nonce, self.name),
         )  # fmt: skip
-        hello = await self._read_handshake(session, session.decoder, Hello)
+        hello, after_hello = await self._read_handshake(session, Hello, session.decoder)
         if hello.role != Role.HUB:
             raise HubConnectionError("peer is not a hub")
         version = min(PROTOCOL_VERSION, hello.version)
@@ -350,44 +404,78 @@ class HubClient:
         self.hub_hello = hello
         self.session_version = version
         if not hello.capabilities & Capability.AUTH_REQUIRED:
-            return
+            if self.psk is not None:
+                self._write(session, Disconnect(DisconnectReason.AUTH_FAILED))
+                raise HubDowngradeError(
+                    f"{self.target} does not require the key it was set up with"
+                )
+            return after_hello
         if self.psk is None:
             self._write(session, Disconnect(DisconnectReason.AUTH_FAILED))
             raise HubAuthError(AuthStatus.KEY_REQUIRED, "the hub requires a key")
+        if not hello.capabilities & Capability.ENCRYPTION:
+            self._write(session, Disconnect(DisconnectReason.AUTH_FAILED))
+            raise HubDowngradeError(f"{self.target} does not encrypt the link")
         key = session_key(self.psk, hello.nonce, host_nonce)
         self._write(session, Auth(proof(key, HOST_LABEL)))
-        session.key = key
+        plain = session.decoder  # frames that came with HELLO are unauthenticated: dropped
+        self._activate_key(session, key)
         # The verdict is authenticated on success and plain on failure: read both ways.
-        plain = session.decoder
-        session.decoder = FrameDecoder(key=key)
-        result = await self._read_handshake(session, plain, AuthResult)
+        result, after_result = await self._read_handshake(
+            session, AuthResult, plain, session.decoder
+        )
         if result.status != AuthStatus.OK:
             raise HubAuthError(AuthStatus(result.status), "the hub refused the key")
         if result.proof != proof(key, HUB_LABEL):
             raise HubAuthError(AuthStatus.BAD_KEY, "the hub could not prove it knows the key")
+        return after_result
+
+    def _activate_key(self, session: _Session, key: bytes) -> None:
+        """The session key takes effect: every later frame either way is sealed."""
+        send_key, receive_key = link_keys(key, Role.HOST)
+        session.key = send_key
+        session.decoder = FrameDecoder(key=receive_key)
 
     async def _read_handshake[M: Message](
-        self, session: _Session, plain: FrameDecoder, wanted: type[M]
-    ) -> M:
-        """Read until a ``wanted`` message arrives (plain or, after AUTH, authenticated)."""
-        keyed = session.decoder if session.decoder is not plain else None
+        self, session: _Session, wanted: type[M], plain: FrameDecoder,
+        keyed: FrameDecoder | None = None,
+    ) -> tuple[M, list[Frame]]:  # fmt: skip
+        """Read until a ``wanted`` message arrives (plain or, after AUTH, authenticated).
+
+        Returns it with the frames the session's decoder read after it in the same read;
+        plain frames that came with an AUTH_RESULT are never returned.
+        """
         while True:
             data = await session.reader.read(4096)
             if not data:
                 raise HubConnectionError("the hub closed the link during the handshake")
-            frames = plain.feed(data)
-            if keyed is not None:
-                frames = keyed.feed(data) + frames
-            for frame in frames:
-                message = self._decode(frame)
-                if isinstance(message, wanted):
-                    return message
-                if isinstance(message, Disconnect):
-                    if message.reason == DisconnectReason.INCOMPATIBLE:
-                        raise HubIncompatibleError(-1, -1)
-                    raise HubConnectionError(f"hub disconnected ({message.reason})")
-                if isinstance(message, Error) and message.code == 3:
-                    raise HubAuthError(AuthStatus.KEY_REQUIRED, "the hub requires a key")
+            decoded = [(keyed, keyed.feed(data))] if keyed is not None else []
+            decoded.append((plain, plain.feed(data)))
+            for decoder, frames in decoded:
+                verified = keyed is None or decoder is keyed
+                for index, frame in enumerate(frames):
+                    message = self._handshake_message(frame, verified=verified)
+                    if isinstance(message, wanted):
+                        keep = decoder is session.decoder
+                        return message, frames[index + 1 :] if keep else []
+
+    def _handshake_message(self, frame: Frame, *, verified: bool) -> Message | None:
+        """Decode a handshake frame; raise for DISCONNECT and ERROR(NOT_AUTHENTICATED).
+
+        A plain DISCONNECT or ERROR after a keyed hub's HELLO (``verified`` false) may be forged:
+        it only fails this attempt as a connection error, never as incompatibility or a key
+        failure.
+        """
+        message = self._decode(frame)
+        if not verified and isinstance(message, Disconnect | Error):
+            raise HubConnectionError(f"unauthenticated {message} during the handshake")
+        if isinstance(message, Disconnect):
+            if message.reason == DisconnectReason.INCOMPATIBLE:
+                raise HubIncompatibleError(-1, -1)
+            raise HubConnectionError(f"hub disconnected ({message.reason})")
+        if isinstance(message, Error) and message.code == 3:
+            raise HubAuthError(AuthStatus.KEY_REQUIRED, "the hub requires a key")
+        return message
 
     def _decode(self, frame: Frame) -> Message | None:
         try:
@@ -458,13 +546,27 @@ class HubClient:
         return info
 
     async def request_node_list(self) -> list[NodeInfo]:
-        """Ask for the node inventory (NODE_INFO ... NODE_LIST_END)."""
-        answers = await self.request(
-            NodeListRequest(),
-            lambda m: isinstance(m, NodeInfo | NodeListEnd),
-            lambda m: isinstance(m, NodeListEnd),
-        )
-        nodes = [m for m in answers if isinstance(m, NodeInfo)]
+        """Ask for the node inventory (NODE_INFO ... NODE_LIST_END).
+
+        NODE_INFO is kept only while a list is read, within the protocol's limits (240 radio
+        nodes, 720 channels); NODE_LIST_END must count what came. Raises HubRequestError.
+        """
+        session = self._require_session()
+        if session.listing is not None:
+            raise HubRequestError("a node list is already being read")
+        listing = session.listing = _NodeListing()
+
+        def collect(message: Message) -> bool:
+            if isinstance(message, NodeInfo):
+                listing.add(message)
+            return isinstance(message, NodeListEnd)
+
+        try:
+            (end,) = await self.request(NodeListRequest(), collect)
+        finally:
+            session.listing = None
+        assert isinstance(end, NodeListEnd)
+        nodes = listing.finish(end)
         self.nodes = {node.node_id: node for node in nodes}
         return nodes
 
@@ -488,13 +590,30 @@ class HubClient:
         """Fetch the hourly archive in [start, end) (unix seconds, hour aligned).
 
         Returns the ARCHIVE_RECORDS frames in order; raises HubRequestError when the
-        hub is busy (ARCHIVE_END status 2).
+        hub is busy (ARCHIVE_END status 2) or sends more values than the range can hold.
         """
         req_id = next(self._ids) & 0xFFFF
         hours = max(1, (end - start) // 3600)
+        if node_id == ALL_NODES:
+            channels = MAX_RADIO_CHANNELS + 0xFF  # the radio nodes' and the hub's own inputs
+        else:
+            channels = 0xFF if channel == ALL_CHANNELS else 1
+        limit = (hours + 1) * channels
+        received = 0
+
+        def collect(message: Message) -> bool:
+            nonlocal received
+            if not isinstance(message, ArchiveRecords | ArchiveEnd) or message.req_id != req_id:
+                return False
+            if isinstance(message, ArchiveRecords):
+                received += len(message.values)
+                if received > limit:
+                    raise HubRequestError(f"archive answer longer than {limit} values")
+            return True
+
         answers = await self.request(
             ArchiveRequest(req_id, node_id, channel, start, end),
-            lambda m: isinstance(m, ArchiveRecords | ArchiveEnd) and m.req_id == req_id,
+            collect,
             lambda m: isinstance(m, ArchiveEnd),
             answer_timeout=self.request_timeout + hours / 100,
         )
@@ -530,10 +649,7 @@ class HubClient:
                 if not data:
                     break
                 for frame in session.decoder.feed(data):
-                    session.last_rx = asyncio.get_running_loop().time()
-                    message = self._decode(frame)
-                    if message is not None:
-                        self._dispatch(session, message, frame.seq)
+                    self._receive(session, frame)
                 if session.key is not None and session.decoder.stats.auth_failures > 64:
                     error = HubConnectionError("too many unauthenticated frames")
                     break
@@ -542,6 +658,12 @@ class HubClient:
         except Exception as err:  # serial errors do not derive from OSError
             error = HubConnectionError(f"link error: {err}")
         self._close_soon(session, error)
+
+    def _receive(self, session: _Session, frame: Frame) -> None:
+        session.last_rx = asyncio.get_running_loop().time()
+        message = self._decode(frame)
+        if message is not None:
+            self._dispatch(session, message, frame.seq)
 
     def _dispatch(self, session: _Session, message: Message, seq: int) -> None:
         if isinstance(message, Ping):
@@ -558,12 +680,15 @@ class HubClient:
                     HubRequestError(f"hub error {message.code}", message.code)
                 )
                 continue
-            if waiter.match(message):
+            try:
+                matched = waiter.match(message)
+            except HubRequestError as err:
+                waiter.future.set_exception(err)
+                continue
+            if matched:
                 waiter.items.append(message)
                 if waiter.done(message):
                     waiter.future.set_result(waiter.items)
-        if isinstance(message, NodeInfo):
-            self.nodes[message.node_id] = message
         for listener in list(self._listeners):
             try:
                 listener(message)
@@ -654,20 +779,31 @@ class HubClient:
                 await session.closed.wait()
                 if loop.time() - session.started >= BACKOFF_RESET_AFTER:
                     self.backoff.reset()
-            await asyncio.sleep(self.backoff.next_delay())
+            await asyncio.sleep(self._retry_delay())
             if self.stopping:
                 return
             try:
                 await self.connect()
-            except HubAuthError as err:
+            except (HubAuthError, HubDowngradeError) as err:
+                # A forged verdict must not end the link for good: retry, but seldom.
+                self._auth_failures += 1
                 self.last_error = err
+                _LOGGER.warning("Reconnect to %s refused: %s", self.target, err)
                 self._notify(False, err)
-                return
             except HubError as err:
                 self.last_error = err
                 _LOGGER.debug("Reconnect to %s failed: %s", self.target, err)
             else:
+                self._auth_failures = 0
                 self._notify(True, None)
+
+    def _retry_delay(self) -> float:
+        """The next reconnect delay; long (auth_retry, doubling to 15 min) after auth failures."""
+        delay = self.backoff.next_delay()
+        if self._auth_failures:
+            base = min(AUTH_RETRY_MAX, self.auth_retry * 2.0 ** min(self._auth_failures - 1, 30))
+            delay = max(delay, base * (1.0 + BACKOFF_JITTER * (2.0 * random.random() - 1.0)))
+        return delay
 
     async def disconnect(self) -> None:
         """Stop reconnecting and close the link (sends DISCONNECT(NORMAL))."""

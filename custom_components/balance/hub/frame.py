@@ -1,6 +1,6 @@
-"""Frame layer of the BALANCE hub link: framing, CRC, MAC and resynchronisation.
+"""Frame layer of the BALANCE hub link: framing, CRC, MAC, encryption and resynchronisation.
 
-See docs/protocol.md, section "Frames". This module has no Home Assistant import.
+See docs/protocol.md, sections "Frames" and "Encryption". This module has no Home Assistant import.
 """
 
 from __future__ import annotations
@@ -11,14 +11,20 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 SYNC = b"\xb5\x4c"
 FRAME_FORMAT = 1
 FLAG_AUTH = 0x01
+FLAG_SEALED = 0x02  # only with FLAG_AUTH: the body is AES-256-CTR(type || payload)
+SEALED_TYPE = 0x00  # header type of a sealed frame; the real type is the first plaintext byte
 HEADER = struct.Struct(">2sBBBIH")  # sync, format, flags, type, seq, payload length
 MAX_PAYLOAD = 2048
 MAC_SIZE = 16
 CRC_SIZE = 4
 MAX_SEQ = 0xFFFFFFFF
+HOST_TO_HUB = 0
+HUB_TO_HOST = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,25 @@ class Frame:
     seq: int
     payload: bytes
     authenticated: bool = False
+    encrypted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LinkKey:
+    """Keys of one direction of an encrypted session (derived by ``auth.link_keys``)."""
+
+    direction: int  # HOST_TO_HUB or HUB_TO_HOST, the first byte of every counter block
+    enc_key: bytes  # AES-256
+    mac_key: bytes  # HMAC-SHA256
+
+    def keystream_cipher(self, seq: int) -> Cipher[modes.CTR]:
+        """AES-CTR for frame ``seq``: counter block direction || 0^7 || seq || block index."""
+        counter = bytes([self.direction]) + bytes(7) + seq.to_bytes(4, "big") + bytes(4)
+        return Cipher(algorithms.AES(self.enc_key), modes.CTR(counter))
+
+
+type FrameKey = bytes | LinkKey
+"""A session key (MAC only) or one direction's keys (encrypt-then-MAC)."""
 
 
 def frame_mac(key: bytes, signed: bytes) -> bytes:
@@ -36,17 +61,31 @@ def frame_mac(key: bytes, signed: bytes) -> bytes:
     return hmac.new(key, signed, hashlib.sha256).digest()[:MAC_SIZE]
 
 
-def encode_frame(msg_type: int, seq: int, payload: bytes, key: bytes | None = None) -> bytes:
-    """Encode one frame; with a session key the frame carries a MAC."""
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+def encode_frame(msg_type: int, seq: int, payload: bytes, key: FrameKey | None = None) -> bytes:
+    """Encode one frame: plain, with a MAC (session key) or sealed (a direction's LinkKey)."""
     if not 0 <= seq <= MAX_SEQ:
         raise ValueError(f"sequence number {seq} out of range")
-    flags = FLAG_AUTH if key is not None else 0
+    flags, mac_key = 0, None
+    if isinstance(key, LinkKey):
+        flags, mac_key = FLAG_AUTH | FLAG_SEALED, key.mac_key
+        encryptor = key.keystream_cipher(seq).encryptor()
+        payload = encryptor.update(bytes([msg_type]) + payload) + encryptor.finalize()
+        msg_type = SEALED_TYPE
+    elif key is not None:
+        flags, mac_key = FLAG_AUTH, key
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"frame body of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     body = HEADER.pack(SYNC, FRAME_FORMAT, flags, msg_type, seq, len(payload)) + payload
-    if key is not None:
-        body += frame_mac(key, body[2:])
+    if mac_key is not None:
+        body += frame_mac(mac_key, body[2:])
     return body + struct.pack(">I", zlib.crc32(body[2:]))
+
+
+def _valid_header(flags: int, msg_type: int, length: int) -> bool:
+    """Header rule: known flag bits, SEALED only with AUTH and type 0, length in range."""
+    if flags & ~(FLAG_AUTH | FLAG_SEALED) or length > MAX_PAYLOAD:
+        return False
+    return not flags & FLAG_SEALED or (flags == FLAG_AUTH | FLAG_SEALED and msg_type == SEALED_TYPE)
 
 
 @dataclass(slots=True)
@@ -64,18 +103,18 @@ class DecoderStats:
 class FrameDecoder:
     """Incremental decoder: feed bytes, get whole valid frames; never raises on input.
 
-    Without a key it accepts unauthenticated frames only. With a key (after the
-    handshake) it accepts only frames whose MAC verifies and whose sequence number
-    is greater than the last accepted one.
+    Without a key it accepts unauthenticated frames only. With a session key it accepts
+    only MAC'd frames, with a LinkKey only sealed ones; either way the MAC must verify
+    and the sequence number be greater than the last accepted one.
     """
 
-    key: bytes | None = None
+    key: FrameKey | None = None
     last_seq: int = -1
     stats: DecoderStats = field(default_factory=DecoderStats)
     _buffer: bytearray = field(default_factory=bytearray)
 
-    def set_key(self, key: bytes | None) -> None:
-        """Switch to (or out of) authenticated mode for the rest of the session."""
+    def set_key(self, key: FrameKey | None) -> None:
+        """Switch to plain, authenticated or encrypted mode for the rest of the session."""
         self.key = key
 
     def feed(self, data: bytes) -> list[Frame]:
@@ -94,7 +133,7 @@ class FrameDecoder:
             if len(buf) < HEADER.size:
                 return frames
             _, fmt, flags, msg_type, seq, length = HEADER.unpack_from(buf)
-            if fmt != FRAME_FORMAT or flags & ~FLAG_AUTH or length > MAX_PAYLOAD:
+            if fmt != FRAME_FORMAT or not _valid_header(flags, msg_type, length):
                 self._skip(1)
                 continue
             mac_len = MAC_SIZE if flags & FLAG_AUTH else 0
@@ -107,7 +146,7 @@ class FrameDecoder:
                 self.stats.crc_errors += 1
                 self._skip(1)
                 continue
-            frame = self._accept(buf, msg_type, seq, HEADER.size + length, signed_end)
+            frame = self._accept(buf, flags, msg_type, seq, length)
             if frame is None:
                 self._skip(1)
                 continue
@@ -116,26 +155,39 @@ class FrameDecoder:
             frames.append(frame)
 
     def _accept(
-        self, buf: bytearray, msg_type: int, seq: int, payload_end: int, signed_end: int
+        self, buf: bytearray, flags: int, msg_type: int, seq: int, length: int
     ) -> Frame | None:
         """Apply the authentication rule to a frame whose CRC is correct."""
+        payload_end = HEADER.size + length
         payload = bytes(buf[HEADER.size : payload_end])
-        mac_len = signed_end - payload_end
-        if self.key is None:
-            if mac_len:
+        key = self.key
+        if key is None:
+            if flags:
                 self.stats.auth_failures += 1
                 return None
             return Frame(msg_type, seq, payload)
-        if not mac_len:
+        if isinstance(key, LinkKey):
+            wanted_flags, mac_key = FLAG_AUTH | FLAG_SEALED, key.mac_key
+        else:
+            wanted_flags, mac_key = FLAG_AUTH, key
+        if flags != wanted_flags:
             self.stats.auth_failures += 1
             return None
-        expected = frame_mac(self.key, bytes(buf[2:payload_end]))
-        if not hmac.compare_digest(expected, bytes(buf[payload_end:signed_end])):
+        expected = frame_mac(mac_key, bytes(buf[2:payload_end]))
+        if not hmac.compare_digest(expected, bytes(buf[payload_end : payload_end + MAC_SIZE])):
             self.stats.auth_failures += 1
             return None
         if seq <= self.last_seq:
             self.stats.replays += 1
             return None
+        if isinstance(key, LinkKey):
+            if not payload:  # a sealed body holds at least the message type
+                self.stats.auth_failures += 1
+                return None
+            decryptor = key.keystream_cipher(seq).decryptor()
+            plain = decryptor.update(payload) + decryptor.finalize()
+            self.last_seq = seq
+            return Frame(plain[0], seq, plain[1:], authenticated=True, encrypted=True)
         self.last_seq = seq
         return Frame(msg_type, seq, payload, authenticated=True)
 

@@ -3,11 +3,14 @@
 Each message is a frozen dataclass; its fields, in order, are its payload (big-endian).
 Field kinds follow docs/protocol.md: u8/i8/u16/i16/u32/i32 integers, ``str`` (u8 length +
 UTF-8), ``bytes`` (16 raw bytes) and lists of a sub-record (u8 or u16 count first).
-Decoders ignore trailing bytes, so newer minor versions may append fields.
+Decoders ignore trailing bytes, so newer minor versions may append fields; such appended fields
+have a default, are decoded as it when absent and are not sent while they (and every field after
+them) are at it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
@@ -36,6 +39,7 @@ class Capability(IntFlag):
     SAFETY = 1 << 5
     TIME_SYNC = 1 << 6
     AUTH_REQUIRED = 1 << 7
+    ENCRYPTION = 1 << 8  # keyed sessions are sealed (encrypt-then-MAC) after AUTH
 
 
 class Role(IntEnum):
@@ -314,6 +318,14 @@ class ChannelReading(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class BootCount(Record):
+    """The count a channel resumed from when the hub started."""
+
+    channel: U8
+    count: U32
+
+
+@dataclass(frozen=True, slots=True)
 class Counters(Message):
     """Cumulative counters of one node, stamped with hub time and a report sequence."""
 
@@ -323,6 +335,10 @@ class Counters(Message):
     report_seq: U32
     epoch: U16
     readings: tuple[ChannelReading, ...]
+    boot: U32 = 0
+    """Hub boot number, raised at every hub start (0: not reported, e.g. radio nodes)."""
+    boot_counts: tuple[BootCount, ...] = ()
+    """Count each channel resumed from at this boot (the last flush before the start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,6 +550,7 @@ MESSAGE_TYPES: dict[int, type[Message]] = {
     )
 }  # fmt: skip
 _LAYOUTS: dict[type[Record], tuple[_Field, ...]] = {}
+_OPTIONAL: dict[type[Record], frozenset[str]] = {}
 
 
 def _layout_of(cls: type[Record]) -> tuple[_Field, ...]:
@@ -543,8 +560,23 @@ def _layout_of(cls: type[Record]) -> tuple[_Field, ...]:
     return layout
 
 
+def _optional_of(cls: type[Record]) -> frozenset[str]:
+    """Fields with a default: appended by a minor revision, so they may be absent."""
+    optional = _OPTIONAL.get(cls)
+    if optional is None:
+        optional = _OPTIONAL[cls] = frozenset(
+            f.name for f in fields(cls) if f.default is not dataclasses.MISSING
+        )
+    return optional
+
+
 def _pack(record: Record, out: bytearray) -> None:
-    for name, kind in _layout_of(type(record)):
+    layout = _layout_of(type(record))
+    optional = _optional_of(type(record))
+    end = len(layout)
+    while end and layout[end - 1][0] in optional and not getattr(record, layout[end - 1][0]):
+        end -= 1  # trailing fields at their default are not sent
+    for name, kind in layout[:end]:
         value = getattr(record, name)
         if kind == "s":
             raw = value.encode()
@@ -573,7 +605,10 @@ def encode_payload(message: Message) -> bytes:
 
 def _unpack[R: Record](cls: type[R], data: bytes, pos: int) -> tuple[R, int]:
     values: list[Any] = []
+    optional = _optional_of(cls)
     for name, kind in _layout_of(cls):
+        if pos == len(data) and name in optional:
+            break  # an older peer's payload: the remaining fields keep their defaults
         try:
             if kind == "s":
                 length = data[pos]

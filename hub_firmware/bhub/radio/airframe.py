@@ -11,7 +11,7 @@ strips everything but `packet` in hardware; `encode_on_air` builds the whole bur
     8  4  relay_id      node id of the last relay, 0 when heard directly
     report (kind 1):
     12 1  epoch         +1 whenever the node's counters restart (battery change, reflash)
-    13 1  status        bits 1-0 channel count (0..3), bit 4 battery low
+    13 1  status        bits 1-0 channel count (0..3), bit 4 battery low, other bits 0
     14 2  battery_mv    u16
     16 1  outputs       bit i set: AD220 output i closed (load powered)
     17 5n channels      per channel: cumulative count u32, flags u8 (CH_OPEN/CH_SHORT/CH_MAGNETIC)
@@ -39,6 +39,8 @@ CH_OPEN = 0x01
 CH_SHORT = 0x02
 CH_MAGNETIC = 0x04
 STATUS_BATTERY_LOW = 0x10
+STATUS_CHANNELS = 0x03
+STATUS_RESERVED = 0xFF & ~(STATUS_CHANNELS | STATUS_BATTERY_LOW)  # a report with these is invalid
 
 _HEADER = ">BIHBI"  # header, origin, frame_counter, hops, relay_id
 _HEADER_SIZE = 12
@@ -155,8 +157,10 @@ class OpenAirDecoder(AirDecoder):
             return None
         _, node_id, counter, hops, relay_id = struct.unpack_from(_HEADER, raw, 0)
         epoch, status, battery_mv, outputs = struct.unpack_from(_REPORT, raw, _HEADER_SIZE)
-        channels = status & 0x03
-        if hops > MAX_HOPS or len(raw) < _REPORT_SIZE + _CHANNEL_SIZE * channels:
+        channels = status & STATUS_CHANNELS
+        if status & STATUS_RESERVED or hops > MAX_HOPS:
+            return None
+        if len(raw) < _REPORT_SIZE + _CHANNEL_SIZE * channels:
             return None
         counts = []
         flags = []

@@ -15,8 +15,16 @@ def to_json(value):
     return value
 
 
+DIRECTIONS = {"host_to_hub": protocol.HOST_TO_HUB, "hub_to_host": protocol.HUB_TO_HOST}
+
+
 def run(vector):
     key = bytes.fromhex(vector["key"]) if "key" in vector else None
+    link_key = None
+    if "direction" in vector:
+        key = protocol.direction_key(key, DIRECTIONS[vector["direction"]])
+        link_key = {"enc": key.enc_key.hex(), "mac": key.mac_key.hex()}
+    sealed = isinstance(key, protocol.LinkKey)
     decoder = protocol.FrameDecoder(key)
     raw = bytes.fromhex(vector["hex"])
     frames = []
@@ -24,7 +32,8 @@ def run(vector):
         frames.extend(decoder.feed(raw[i : i + 7]))
     decoded = []
     for msg_type, seq, payload, authenticated in frames:
-        entry = {"type": msg_type, "seq": seq, "authenticated": authenticated}
+        entry = {"type": msg_type, "seq": seq, "authenticated": authenticated,
+                 "encrypted": sealed and authenticated}  # fmt: skip
         try:
             entry["fields"] = to_json(protocol.decode_payload(msg_type, payload))
             entry["name"] = protocol.SCHEMA[msg_type][0]
@@ -44,7 +53,7 @@ def run(vector):
         "auth_failures": decoder.auth_failures,
         "replays": decoder.replays,
     }
-    return {"frames": decoded, "stats": stats}
+    return {"frames": decoded, "stats": stats, "link_key": link_key}
 
 
 results = {}

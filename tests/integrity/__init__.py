@@ -1,0 +1,1 @@
+"""Data integrity end to end: the real hub firmware killed at random moments."""

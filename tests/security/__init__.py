@@ -1,0 +1,1 @@
+"""Regression tests of the hub link attacks (issue 13): they must stay closed."""
