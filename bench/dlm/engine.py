@@ -11,11 +11,13 @@ if _INTEGRATION not in sys.path:
 
 from dlm import (  # noqa: E402
     ActionKind,
+    CapacityTarget,
     DlmEngine,
     EngineConfig,
     GreenPlan,
     Limits,
     LoadConfig,
+    LoadKind,
     LoadReading,
     Observed,
     Priority,
@@ -23,11 +25,13 @@ from dlm import (  # noqa: E402
 
 __all__ = [
     "ActionKind",
+    "CapacityTarget",
     "DlmEngine",
     "EngineConfig",
     "GreenPlan",
     "Limits",
     "LoadConfig",
+    "LoadKind",
     "LoadReading",
     "Observed",
     "Priority",

@@ -1,11 +1,13 @@
 """`make bench-dlm`: none / naive / ours / MILP optimum per home, and a 50-home transformer.
 
 Environment: BENCH_QUICK=1 (2 seeds, 3 days, 10 homes x 2 days), BENCH_NO_OPT=1 (skip the MILP),
-BENCH_WORKERS (default 2). The last stdout line is one JSON object.
+BENCH_WORKERS (default 2). `--scenario NAME` runs one issue-9 scenario alone (ecopower,
+three_phase, capacity). The last stdout line is one JSON object.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -21,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 from bench.dlm.home import DAY_S, LIMIT_W, BenchHome  # noqa: E402
 from bench.dlm.metrics import Metrics, Recorder  # noqa: E402
+from bench.dlm.scenarios import SCENARIOS, Figures, run_job  # noqa: E402
 from bench.dlm.strategies import (  # noqa: E402
     YELLOW_MAX_OFF_S,
     YELLOW_MIN_ON_S,
@@ -145,7 +148,45 @@ def optimum_metrics(trace: Trace) -> Metrics:
     )
 
 
-def run(cfg: BenchConfig, plot_path: Path | None) -> dict[str, object]:
+def _seeds(cfg: BenchConfig, name: str) -> int:
+    """Seeds of an issue-9 scenario: its share of the bench's seeds (at least one)."""
+    return max(1, round(cfg.seeds * SCENARIOS[name][0].seed_share))
+
+
+def run_scenarios(cfg: BenchConfig, names: list[str]) -> dict[str, dict[str, object]]:
+    """Issue-9 scenarios: every strategy on every seed; sums per strategy."""
+    started = time.monotonic()
+    jobs = [
+        (name, seed, cfg.days, strategy)
+        for name in names
+        for seed in range(1, _seeds(cfg, name) + 1)
+        for strategy in SCENARIOS[name][0].strategies
+    ]
+    if cfg.workers > 1:
+        with Pool(cfg.workers) as pool:
+            results = pool.map(run_job, jobs)
+    else:
+        results = [run_job(job) for job in jobs]
+    totals: dict[str, dict[str, Figures]] = {name: {} for name in names}
+    for name, strategy, figures in results:
+        totals[name].setdefault(strategy, Figures()).add(figures)
+    summary: dict[str, dict[str, object]] = {}
+    for name in names:
+        print(f"scenario {name}: {_seeds(cfg, name)} seeds x {cfg.days} days")
+        rows = totals[name]
+        keys = list(next(iter(rows.values())).as_dict())
+        print("strategy      " + " ".join(f"{k:>12.12}" for k in keys))
+        for strategy, figures in rows.items():
+            values = figures.as_dict()
+            print(f"{strategy:13} " + " ".join(f"{values[k]!s:>12.12}" for k in keys))
+        summary[name] = {strategy: f.as_dict() for strategy, f in rows.items()}
+    print(f"scenarios elapsed {time.monotonic() - started:.0f} s")
+    return summary
+
+
+def run(
+    cfg: BenchConfig, plot_path: Path | None, scenarios: list[str] | None = None
+) -> dict[str, object]:
     """Whole bench; returns the JSON summary."""
     started = time.monotonic()
     jobs = [(seed, cfg.days, cfg.optimum) for seed in range(1, cfg.seeds + 1)]
@@ -165,6 +206,7 @@ def run(cfg: BenchConfig, plot_path: Path | None) -> dict[str, object]:
         tx.plot(plot_path)
     summary: dict[str, object] = {name: m.as_dict() for name, m in totals.items()}
     summary["transformer"] = tx.as_dict()
+    summary["scenarios"] = run_scenarios(cfg, scenarios if scenarios is not None else [*SCENARIOS])
     return summary
 
 
@@ -193,11 +235,21 @@ def _print_tables(
 
 def main() -> None:
     """Entry point."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default=None)
+    parser.add_argument("--legacy-only", action="store_true", help="skip the issue-9 scenarios")
+    args = parser.parse_args()
     cfg = config_from_env()
-    plot = (
-        None if os.environ.get("BENCH_QUICK") == "1" else ROOT / "docs" / "img" / "transformer.png"
-    )
-    summary = run(cfg, plot)
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    if args.scenario is not None:
+        summary: dict[str, object] = {"scenarios": run_scenarios(cfg, [args.scenario])}
+    else:
+        plot = None if quick else ROOT / "docs" / "img" / "transformer.png"
+        summary = run(cfg, plot, [] if args.legacy_only else None)
+    if not quick and not args.legacy_only and args.scenario in (None, "ecopower"):
+        from bench.dlm.plot import plot_ecopower_night
+
+        plot_ecopower_night(ROOT / "docs" / "img" / "ecopower_night.png")
     print(json.dumps(summary, sort_keys=False))
 
 

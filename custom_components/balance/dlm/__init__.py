@@ -2,9 +2,13 @@
 
 from .engine import DlmEngine
 from .models import (
+    MODULATING,
+    PHASES,
     Action,
     ActionKind,
     ActionReason,
+    CapacityState,
+    CapacityTarget,
     EngineConfig,
     EngineState,
     GreenPlan,
@@ -14,6 +18,7 @@ from .models import (
     LimitReason,
     Limits,
     LoadConfig,
+    LoadKind,
     LoadReading,
     LoadState,
     LoadStatus,
@@ -23,9 +28,13 @@ from .models import (
 )
 
 __all__ = [
+    "MODULATING",
+    "PHASES",
     "Action",
     "ActionKind",
     "ActionReason",
+    "CapacityState",
+    "CapacityTarget",
     "DlmEngine",
     "EngineConfig",
     "EngineState",
@@ -36,6 +45,7 @@ __all__ = [
     "LimitReason",
     "Limits",
     "LoadConfig",
+    "LoadKind",
     "LoadReading",
     "LoadState",
     "LoadStatus",
