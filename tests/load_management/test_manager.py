@@ -133,3 +133,22 @@ async def test_disable_restores_everything(
     )
     await advance(hass, freeze, 10)
     assert not house.is_on("washer")
+
+
+async def test_comfort_sensor_bounds_the_off_time(
+    hass: HomeAssistant, freeze: FrozenDateTimeFactory
+) -> None:
+    """A shed boiler comes back when its tank cools to 45 °C, before its max-off."""
+    hass.states.async_set("sensor.tank", "55", {"unit_of_measurement": "°C"})
+    house = await make_house(hass)
+    comfort = {"comfort_entity": "sensor.tank", "restore_below_c": 45, "recovery_min": 5}
+    entry = await setup_lm(hass, lm_entry({"boiler": comfort}))
+    assert entry.runtime_data.loads["load_boiler"].load_config().comfort_min_c == 45
+    await house.set_base(3500)
+    await advance(hass, freeze, 20)
+    assert not house.is_on("boiler")
+    await advance(hass, freeze, 60)
+    assert not house.is_on("boiler")  # still over the limit: stays shed
+    hass.states.async_set("sensor.tank", "44.5", {"unit_of_measurement": "°C"})
+    await advance(hass, freeze, 10)
+    assert house.is_on("boiler")  # well before its 7 min max-off

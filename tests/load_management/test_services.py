@@ -19,7 +19,7 @@ async def test_shed_and_restore(hass: HomeAssistant, freeze: FrozenDateTimeFacto
     await hass.services.async_call(
         DOMAIN, "shed", {"entity_id": "switch.washer", "duration": {"minutes": 2}}, blocking=True
     )
-    await hass.async_block_till_done()
+    await advance(hass, freeze, 5)  # at the latest the next 5 s update sees the switch off
     assert not house.is_on("washer")
     assert hass.states.get("sensor.washer_state").state == "shed"
     await advance(hass, freeze, 125, step=5)
@@ -100,3 +100,27 @@ async def test_set_limit(hass: HomeAssistant, freeze: FrozenDateTimeFactory) -> 
             DOMAIN, "set_limit", {"watts": 3000, "config_entry_id": "nope"}, blocking=True
         )
     assert err.value.translation_key == "no_load_management"
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "key", "text"),
+    [
+        ("set_limit", {"watts": None}, "invalid_watts", "100 to 200000 W, not None"),
+        ("set_limit", {"watts": 50}, "invalid_watts", "not 50"),
+        ("set_limit", {"watts": 3000, "duration": "soon"}, "invalid_duration", "'soon'"),
+        ("set_limit", {"watts": 3000, "reason": "grid"}, "invalid_reason", "'grid'"),
+        ("set_limit", {"watts": 3000, "kw": 3}, "invalid_field", "kw is not valid"),
+        ("shed", {"entity_id": "not an entity"}, "invalid_entity_id", "switch.boiler"),
+    ],
+)
+async def test_invalid_values_are_translated(
+    hass: HomeAssistant, service: str, data: dict[str, object], key: str, text: str
+) -> None:
+    """A bad value is a translated error, not voluptuous's text ending in "Got None"."""
+    await make_house(hass)
+    await setup_lm(hass, lm_entry())
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, service, data, blocking=True)
+    assert err.value.translation_key == key
+    assert text in str(err.value)
+    assert "Got" not in str(err.value)

@@ -8,12 +8,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 
-from ..const import DOMAIN  # noqa: TID252
-from .const import CONF_KIND, KIND_LOAD_MANAGEMENT, STORAGE_KEY, STORAGE_VERSION
+from ..const import DOMAIN, MANUFACTURER  # noqa: TID252
+from .const import CONF_KIND, CONF_POWER_ENTITY, KIND_LOAD_MANAGEMENT, STORAGE_KEY, STORAGE_VERSION
 from .guard import GuardLink
 from .issues import IssueTracker
 from .manager import LoadManagementConfigEntry, LoadManager
-from .settings import managed_loads
+from .settings import ManagerSettings, entity_shape, entry_unique_id, managed_loads
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -29,20 +29,45 @@ def is_load_management(entry: ConfigEntry) -> bool:
     return entry.data.get(CONF_KIND) == KIND_LOAD_MANAGEMENT
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> bool:
     """Start the manager (adopting what it held before a restart) and its entities."""
+    _migrate_unique_id(hass, entry)
     manager = LoadManager(hass, entry)
+    manager.device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer=MANUFACTURER,
+            model="Load management",
+            name=entry.title,
+        )
+        .id
+    )  # registered first: each managed load's device names it as its parent
     await manager.async_start()
     entry.runtime_data = manager
     guard = GuardLink(hass, manager)
     guard.start()
     entry.async_on_unload(guard.stop)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        await manager.async_stop()  # no timers left behind by a failed setup
+        raise
     return True
 
 
-def can_remove_device(entry: ConfigEntry, device: dr.DeviceEntry) -> bool:
+def _migrate_unique_id(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> None:
+    """Entries created before unique ids get the id of their power sensor (if still free)."""
+    if entry.unique_id is not None:
+        return
+    unique_id = entry_unique_id(entry.options[CONF_POWER_ENTITY])
+    if hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id) is None:
+        hass.config_entries.async_update_entry(entry, unique_id=unique_id)
+
+
+def can_remove_device(entry: LoadManagementConfigEntry, device: dr.DeviceEntry) -> bool:
     """A managed load's device may go once its subentry is gone."""
     current = {(DOMAIN, entry.entry_id)} | {
         (DOMAIN, f"{entry.entry_id}-{load_id}") for load_id in managed_loads(entry)
@@ -50,27 +75,30 @@ def can_remove_device(entry: ConfigEntry, device: dr.DeviceEntry) -> bool:
     return not device.identifiers & current
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> None:
     """Forget the persisted state and the repair issues of a removed entry."""
     await Store(hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id=entry.entry_id)).async_remove()
     IssueTracker(hass, entry.entry_id).clear()
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> None:
-    """Loads added or removed: reload; anything else is applied in place."""
+    """Options or managed loads changed: applied in place, entities follow without a reload.
+
+    Only switching capacity periods or phase limits on or off reloads: it adds or removes
+    entities of the load-management device.
+    """
     manager = entry.runtime_data
-    if set(managed_loads(entry)) != set(manager.loads):
-        await hass.config_entries.async_reload(entry.entry_id)
+    if entity_shape(ManagerSettings.from_options(entry.options)) != entity_shape(manager.settings):
+        hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     manager.async_reconfigure(entry)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> bool:
     """Stop acting (loads stay as they are) and unload the entities."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        manager: LoadManager = entry.runtime_data
-        await manager.async_stop()
+        await entry.runtime_data.async_stop()
     return unloaded
 
 

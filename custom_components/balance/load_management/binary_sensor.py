@@ -6,23 +6,22 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import LoadManagementEntity
-from .manager import LoadManager
+from .manager import LoadManagementConfigEntry
 
 SHEDDING = BinarySensorEntityDescription(key="shedding", translation_key="shedding")
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: LoadManagementConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the "shedding active" sensor."""
-    manager: LoadManager = entry.runtime_data
+    manager = entry.runtime_data
     async_add_entities([SheddingBinarySensor(manager, SHEDDING)])
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
-
-from .manager import LoadManager
+from .manager import LoadManagementConfigEntry
 
 
-def config_entry_diagnostics(entry: ConfigEntry) -> dict[str, Any]:
+def config_entry_diagnostics(entry: LoadManagementConfigEntry) -> dict[str, Any]:
     """Options, managed loads, engine state and what is persisted."""
-    manager: LoadManager = entry.runtime_data
+    manager = entry.runtime_data
     return {
         "options": dict(entry.options),
         "loads": {load_id: asdict(load) for load_id, load in manager.loads.items()},

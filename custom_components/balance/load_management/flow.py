@@ -15,7 +15,15 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_NAME, UnitOfPower, UnitOfTime
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    CONF_NAME,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -35,34 +43,51 @@ from homeassistant.util.unit_conversion import PowerConverter
 from ..const import DOMAIN  # noqa: TID252
 from ..dlm import Priority  # noqa: TID252
 from .const import (
+    CAPACITY_PERIODS_MIN,
+    CONF_CAPACITY_PERIOD_MIN,
+    CONF_CAPACITY_W,
+    CONF_COMFORT_ENTITY,
     CONF_CONTRACT_W,
     CONF_DEADLINE,
+    CONF_HARD_LIMIT_W,
     CONF_HUB_ENTRY,
     CONF_KIND,
     CONF_LIMIT_W,
     CONF_LOAD_POWER_ENTITY,
     CONF_MAX_OFF_MIN,
     CONF_MIN_ON_MIN,
+    CONF_PHASE_ENTITIES,
+    CONF_PHASE_LIMIT_A,
     CONF_POWER_ENTITY,
     CONF_PRIORITY,
     CONF_RATED_W,
     CONF_REACTION_S,
+    CONF_RECOVERY_MIN,
+    CONF_RESTORE_ABOVE_C,
+    CONF_RESTORE_BELOW_C,
     CONF_RUN_MIN,
     CONF_SENSOR_TIMEOUT_S,
     CONF_SWITCH_ENTITY,
     CONF_TARIFF_END,
     CONF_TARIFF_LIMIT_W,
     CONF_TARIFF_START,
+    CONF_VOLTAGE,
     CONF_WINDOW_END,
     CONF_WINDOW_START,
     DEFAULT_MAX_OFF_MIN,
     DEFAULT_MIN_ON_MIN,
     DEFAULT_REACTION_S,
+    DEFAULT_RECOVERY_MIN,
     DEFAULT_SENSOR_TIMEOUT_S,
+    DEFAULT_VOLTAGE,
     KIND_LOAD_MANAGEMENT,
     MAX_OFF_MIN_RANGE,
+    SUBENTRY_CHARGER,
+    SUBENTRY_CLIMATE,
     SUBENTRY_MANAGED_LOAD,
+    SUBENTRY_POWER_LIMIT,
 )
+from .settings import entry_unique_id
 
 TITLE = "Load management"
 _TARIFF_KEYS = (CONF_TARIFF_LIMIT_W, CONF_TARIFF_START, CONF_TARIFF_END)
@@ -93,6 +118,9 @@ POWER_SENSOR = EntitySelector(
     EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
 )
 SWITCH = EntitySelector(EntitySelectorConfig(domain="switch"))
+TEMPERATURE_SENSOR = EntitySelector(
+    EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.TEMPERATURE)
+)
 
 
 def _optional(key: str, defaults: Mapping[str, Any]) -> vol.Optional:
@@ -118,6 +146,27 @@ def settings_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Sch
         _optional(CONF_TARIFF_LIMIT_W, defaults): _watts(),
         _optional(CONF_TARIFF_START, defaults): TimeSelector(),
         _optional(CONF_TARIFF_END, defaults): TimeSelector(),
+    }
+    phase_fields: dict[Any, Any] = {
+        _optional(key, defaults): POWER_SENSOR for key in CONF_PHASE_ENTITIES
+    }
+    fields |= {
+        _optional(CONF_HARD_LIMIT_W, defaults): _watts(),
+        **phase_fields,
+        _optional(CONF_PHASE_LIMIT_A, defaults): _number(6, 250, UnitOfElectricCurrent.AMPERE),
+        vol.Required(CONF_VOLTAGE, default=defaults.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)): _number(
+            100, 400, UnitOfElectricPotential.VOLT
+        ),
+        _optional(CONF_CAPACITY_W, defaults): _watts(),
+        vol.Required(
+            CONF_CAPACITY_PERIOD_MIN, default=defaults.get(CONF_CAPACITY_PERIOD_MIN, "15")
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=list(CAPACITY_PERIODS_MIN),
+                translation_key="capacity_period",
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
     }
     if hubs := _hub_options(hass):
         fields[_optional(CONF_HUB_ENTRY, defaults)] = SelectSelector(
@@ -147,7 +196,43 @@ def validate_settings(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dic
         errors["base"] = "tariff_incomplete"
     elif given and user_input[CONF_TARIFF_START] == user_input[CONF_TARIFF_END]:
         errors[CONF_TARIFF_END] = "empty_period"
+    phases = [key for key in CONF_PHASE_ENTITIES if user_input.get(key)]
+    if phases and len(phases) < len(CONF_PHASE_ENTITIES):
+        errors["base"] = "phases_incomplete"
+    elif phases and user_input.get(CONF_PHASE_LIMIT_A) is None:
+        errors[CONF_PHASE_LIMIT_A] = "phase_limit_required"
+    hard = user_input.get(CONF_HARD_LIMIT_W)
+    if hard is not None and hard < user_input[CONF_LIMIT_W]:
+        errors[CONF_LIMIT_W] = "above_hard_limit"
     return errors
+
+
+def duplicate_errors(
+    hass: HomeAssistant, power_entity: str, own_entry_id: str | None
+) -> dict[str, str]:
+    """Another load management already follows this house power sensor."""
+    unique_id = entry_unique_id(power_entity)
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id != own_entry_id and (
+            entry.unique_id == unique_id or entry.options.get(CONF_POWER_ENTITY) == power_entity
+        ):
+            return {CONF_POWER_ENTITY: "power_sensor_managed"}
+    return {}
+
+
+def apply_settings(
+    hass: HomeAssistant, entry: ConfigEntry, user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Store new settings (and the unique id of their sensor) without reloading the entry.
+
+    The entry's update listener applies them in place; a flow must not reload an entry that
+    has update listeners (HA 2026.11 refuses to), so no flow here uses the reload helpers.
+    """
+    options = clean(user_input)
+    hass.config_entries.async_update_entry(
+        entry, unique_id=entry_unique_id(options[CONF_POWER_ENTITY]), options=options
+    )
+    return options
 
 
 def clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,11 +249,11 @@ class LoadManagementFlowMixin(ConfigFlow):
         """House power sensor, limits and the optional hub link."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = validate_settings(self.hass, user_input)
             power_entity = user_input[CONF_POWER_ENTITY]
-            for entry in self.hass.config_entries.async_entries(DOMAIN):
-                if entry.options.get(CONF_POWER_ENTITY) == power_entity:
-                    return self.async_abort(reason="already_configured")
+            await self.async_set_unique_id(entry_unique_id(power_entity), raise_on_progress=False)
+            if duplicate_errors(self.hass, power_entity, None):
+                return self.async_abort(reason="power_sensor_managed")
+            errors = validate_settings(self.hass, user_input)
             if not errors:
                 return self.async_create_entry(
                     title=TITLE,
@@ -188,9 +273,12 @@ class LoadManagementFlowMixin(ConfigFlow):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = validate_settings(self.hass, user_input)
+            errors = duplicate_errors(
+                self.hass, user_input[CONF_POWER_ENTITY], entry.entry_id
+            ) or validate_settings(self.hass, user_input)
             if not errors:
-                return self.async_update_reload_and_abort(entry, options=clean(user_input))
+                apply_settings(self.hass, entry, user_input)
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="load_management_reconfigure",
             data_schema=settings_schema(self.hass, user_input or entry.options),
@@ -203,8 +291,19 @@ class LoadManagementFlowMixin(ConfigFlow):
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Managed loads belong to load-management entries."""
+        from .flow_kinds import (  # noqa: PLC0415 - they build on this module's helpers
+            ChargerSubentryFlow,
+            ClimateSubentryFlow,
+            PowerLimitSubentryFlow,
+        )
+
         if config_entry.data.get(CONF_KIND) == KIND_LOAD_MANAGEMENT:
-            return {SUBENTRY_MANAGED_LOAD: ManagedLoadSubentryFlow}
+            return {
+                SUBENTRY_MANAGED_LOAD: ManagedLoadSubentryFlow,
+                SUBENTRY_CHARGER: ChargerSubentryFlow,
+                SUBENTRY_POWER_LIMIT: PowerLimitSubentryFlow,
+                SUBENTRY_CLIMATE: ClimateSubentryFlow,
+            }
         return {}
 
 
@@ -221,9 +320,12 @@ class LoadManagementOptionsFlow(OptionsFlow):
         """One form with every setting."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = validate_settings(self.hass, user_input)
+            entry = self.config_entry
+            errors = duplicate_errors(
+                self.hass, user_input[CONF_POWER_ENTITY], entry.entry_id
+            ) or validate_settings(self.hass, user_input)
             if not errors:
-                return self.async_create_entry(data=clean(user_input))
+                return self.async_create_entry(data=apply_settings(self.hass, entry, user_input))
         return self.async_show_form(
             step_id="load_management",
             data_schema=settings_schema(self.hass, user_input or self.config_entry.options),
@@ -258,6 +360,16 @@ def load_schema(defaults: Mapping[str, Any], with_name: bool) -> vol.Schema:
         vol.Required(
             CONF_MIN_ON_MIN, default=defaults.get(CONF_MIN_ON_MIN, DEFAULT_MIN_ON_MIN)
         ): _number(0, 120, UnitOfTime.MINUTES),
+        vol.Required(
+            CONF_RECOVERY_MIN, default=defaults.get(CONF_RECOVERY_MIN, DEFAULT_RECOVERY_MIN)
+        ): _number(0, 60, UnitOfTime.MINUTES),
+        _optional(CONF_COMFORT_ENTITY, defaults): TEMPERATURE_SENSOR,
+        _optional(CONF_RESTORE_ABOVE_C, defaults): _number(
+            -30, 90, UnitOfTemperature.CELSIUS, step=0.5
+        ),
+        _optional(CONF_RESTORE_BELOW_C, defaults): _number(
+            -30, 90, UnitOfTemperature.CELSIUS, step=0.5
+        ),
     }
     return vol.Schema(fields)
 
@@ -299,6 +411,12 @@ class ManagedLoadSubentryFlow(ConfigSubentryFlow):
     def _validate(self, user_input: Mapping[str, Any], own_id: str | None) -> dict[str, str]:
         if not user_input.get(CONF_RATED_W) and not user_input.get(CONF_LOAD_POWER_ENTITY):
             return {"base": "power_required"}
+        bounds = [user_input.get(k) for k in (CONF_RESTORE_ABOVE_C, CONF_RESTORE_BELOW_C)]
+        has_bound = any(bound is not None for bound in bounds)
+        if user_input.get(CONF_COMFORT_ENTITY) and not has_bound:
+            return {CONF_RESTORE_ABOVE_C: "comfort_bound_required"}
+        if has_bound and not user_input.get(CONF_COMFORT_ENTITY):
+            return {CONF_COMFORT_ENTITY: "comfort_entity_required"}
         switch = user_input[CONF_SWITCH_ENTITY]
         for subentry in self._get_entry().subentries.values():
             if subentry.subentry_id != own_id and subentry.data.get(CONF_SWITCH_ENTITY) == switch:

@@ -111,6 +111,8 @@ class GuardLink:
         self._outputs = {}
         for rule in policy.outputs if self.manager.enabled else ():
             load = self.manager.loads[rule.load_id]
+            if load.switch_entity is None:  # a charger's number: reduced by HA only
+                continue
             match = _hub_entity_match(self.hass, hub_entry_id, load.switch_entity)
             if match is None or "-output-" not in match[0]:
                 continue

@@ -6,10 +6,16 @@ from collections.abc import Mapping
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN  # noqa: TID252
 from ..dlm import EngineState, LoadStatus  # noqa: TID252
-from .const import ISSUE_LOAD_FAILED, ISSUE_SENSOR_UNAVAILABLE
+from .const import (
+    ISSUE_DEADLINE_AT_RISK,
+    ISSUE_LOAD_FAILED,
+    ISSUE_SENSOR_UNAVAILABLE,
+    SHORTFALL_ISSUE_WH,
+)
 from .settings import LoadSettings, ManagerSettings
 
 
@@ -44,8 +50,26 @@ class IssueTracker:
                 load = loads[load_id]
                 wanted[f"{ISSUE_LOAD_FAILED}_{self._entry_id}_{load_id}"] = (
                     ISSUE_LOAD_FAILED,
-                    {"name": load.name, "entity_id": load.switch_entity},
+                    {"name": load.name, "entity_id": load.command_entity},
                 )
+        for load_id, load_state in state.loads.items():
+            short = load_state.shortfall_wh
+            if short is None or short < SHORTFALL_ISSUE_WH or load_id not in loads:
+                continue
+            deadline = load_state.deadline_s
+            wanted[f"{ISSUE_DEADLINE_AT_RISK}_{self._entry_id}_{load_id}"] = (
+                ISSUE_DEADLINE_AT_RISK,
+                {
+                    "name": loads[load_id].name,
+                    "shortfall_kwh": f"{short / 1000.0:.1f}",
+                    "deadline": "-"
+                    if deadline is None
+                    else dt_util.as_local(dt_util.utc_from_timestamp(deadline)).strftime("%H:%M"),
+                    "limit_w": "-"
+                    if state.hard_limit_w is None
+                    else str(round(state.hard_limit_w)),
+                },
+            )
         for issue_id, (key, placeholders) in wanted.items():
             if issue_id not in self._raised:
                 ir.async_create_issue(

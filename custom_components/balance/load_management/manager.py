@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
-    SERVICE_TURN_OFF,
-    SERVICE_TURN_ON,
-    STATE_ON,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
     UnitOfPower,
 )
 from homeassistant.core import (
@@ -27,9 +23,6 @@ from homeassistant.core import (
     HomeAssistant,
     State,
     callback,
-)
-from homeassistant.core import (
-    DOMAIN as HA_DOMAIN,
 )
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import (
@@ -43,21 +36,37 @@ from homeassistant.util.unit_conversion import PowerConverter
 
 from ..const import LOGGER  # noqa: TID252
 from ..dlm import (  # noqa: TID252
+    PHASES,
     ActionKind,
     DlmEngine,
     EngineState,
     HeldRecord,
     LimitReason,
     Limits,
+    LoadKind,
     LoadReading,
     LoadStatus,
     Observed,
     PersistedState,
     Priority,
 )
-from .const import SAVE_DELAY_S, STORAGE_KEY, STORAGE_VERSION, UPDATE_INTERVAL
+from .actuators import ClimateHold, Command, command, read, release_climate, switched_by_setpoint
+from .const import (
+    ATTR_COMMAND,
+    ATTR_HOUSE_W,
+    ATTR_LIMIT_W,
+    ATTR_LOAD_NAME,
+    ATTR_LOWERED,
+    ATTR_REASON,
+    ATTR_SETPOINT,
+    EVENT_LOAD_MANAGEMENT,
+    SAVE_DELAY_S,
+    STORAGE_KEY,
+    STORAGE_VERSION,
+    UPDATE_INTERVAL,
+)
 from .issues import IssueTracker
-from .planning import GreenProgress, green_plan
+from .planning import GreenProgress, PlanOverride, charger_plan, green_plan
 from .settings import LoadSettings, ManagerSettings, in_period, managed_loads
 from .storage import StoredState, from_persisted, to_persisted
 
@@ -65,6 +74,16 @@ type LoadManagementConfigEntry = ConfigEntry[LoadManager]
 
 _HELD = (LoadStatus.SHED, LoadStatus.DEFERRED)
 MANUAL_SETTLE_S = 15.0  # a manually shed load found on after this was switched on by someone
+
+
+class ManualReason(StrEnum):
+    """Why load management switched a load outside the engine's own decisions."""
+
+    MANUAL_SHED = "manual_shed"  # the balance.shed action
+    MANUAL_RESTORE = "manual_restore"  # the balance.restore action
+    MANUAL_END = "manual_end"  # the duration of a balance.shed ran out
+    DISABLED = "disabled"  # DLM switched off: every held load comes back
+    RELEASED = "released"  # no longer a managed load: it is not left off
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +108,6 @@ def power_w(state: State | None) -> float | None:
     return PowerConverter.convert(value, unit, UnitOfPower.WATT)
 
 
-def observed(state: State | None) -> Observed:
-    """Observed state of a switch entity."""
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return Observed.UNAVAILABLE
-    return Observed.ON if state.state == STATE_ON else Observed.OFF
-
-
 class LoadManager:
     """Owns the DLM engine of one load-management entry."""
 
@@ -114,12 +126,16 @@ class LoadManager:
         self._manual: dict[str, ManualHold] = {}
         self._green: dict[str, GreenProgress] = {}
         self._temporary: dict[LimitReason, tuple[float, float]] = {}  # reason -> (W, until)
+        self._climate: dict[str, ClimateHold] = {}
+        self._overrides: dict[str, PlanOverride] = {}  # balance.set_plan, per charger job
         self._day = dt_util.now().date().isoformat()
         self._last_s: float | None = None
         self._listeners: list[CALLBACK_TYPE] = []
+        self._loads_listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._state_unsub: CALLBACK_TYPE | None = None
         self.on_policy_change: Callable[[], None] | None = None
+        self.device_id: str | None = None  # the "Load management" device
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -148,6 +164,16 @@ class LoadManager:
             self._temporary = {
                 LimitReason(k): (v[0], v[1]) for k, v in stored.get("limits", {}).items()
             }
+            self._climate = {
+                k: ClimateHold(v.get("normal_c"), v.get("setback_c"), v.get("hvac_mode"))
+                for k, v in stored.get("climate", {}).items()
+                if k in self.loads
+            }
+            self._overrides = {
+                k: PlanOverride(v.get("energy_wh"), v.get("target_soc"), v.get("deadline_s"))
+                for k, v in stored.get("plans", {}).items()
+                if k in self.loads
+            }
         now_s = dt_util.utcnow().timestamp()
         self.engine.adopt(now_s, self._readings(), to_persisted(stored, same_day))
         self._last_s = now_s
@@ -173,7 +199,9 @@ class LoadManager:
         """Apply changed options or load settings, keeping what the engine holds."""
         settings = ManagerSettings.from_options(entry.options)
         loads = managed_loads(entry)
-        rebuild = loads != self.loads or settings.engine_config() != self.settings.engine_config()
+        loads_changed = loads != self.loads
+        rebuild = loads_changed or settings.engine_config() != self.settings.engine_config()
+        self._release_removed(loads.keys())
         self.settings, self.loads = settings, loads
         if rebuild:
             exported = self.engine.export_state()
@@ -181,18 +209,29 @@ class LoadManager:
             if self.enabled:
                 self.engine.adopt(self._now_s(), self._readings(), exported)
         self._track_states()
+        if loads_changed:
+            for changed in list(self._loads_listeners):
+                changed()
         if self.on_policy_change:
             self.on_policy_change()
         self.async_update()
 
+    def _release_removed(self, kept: Iterable[str]) -> None:
+        """A load no longer managed is switched back on if load management held it off."""
+        removed = self.loads.keys() - set(kept)
+        held = {i for i, s in self.engine.state().loads.items() if s.status in _HELD}
+        for load_id in sorted(removed & (held | self._manual.keys())):
+            self._command(load_id, ActionKind.TURN_ON, ManualReason.RELEASED)
+        for load_id in removed:
+            for per_load in (self._manual, self._green, self._climate, self._overrides):
+                per_load.pop(load_id, None)
+
     def _track_states(self) -> None:
         if self._state_unsub is not None:
             self._state_unsub()
-        entities = {self.settings.power_entity}
+        entities = {self.settings.power_entity, *self.settings.phase_entities}
         for load in self.loads.values():
-            entities.add(load.switch_entity)
-            if load.power_entity:
-                entities.add(load.power_entity)
+            entities.update(load.entities)
         self._state_unsub = async_track_state_change_event(
             self.hass, sorted(entities), self._on_state_change
         )
@@ -211,6 +250,8 @@ class LoadManager:
     def _midnight(self, now: datetime) -> None:
         self._day = now.date().isoformat()
         self.engine.reset_daily_counters()
+        if now.day == 1:
+            self.engine.reset_month()
         self._save()
         self._notify()
 
@@ -219,12 +260,23 @@ class LoadManager:
 
     def _readings(self) -> dict[str, LoadReading]:
         states = self.hass.states
+        readings = {}
+        for load_id, load in self.loads.items():
+            hold = self._climate.get(load_id)
+            if hold is not None:
+                release_climate(self.hass, load, hold)
+            power = power_w(states.get(load.power_entity)) if load.power_entity else None
+            readings[load_id] = read(self.hass, load, hold, power)
+        return readings
+
+    def _phase_readings(self) -> dict[str, float] | None:
+        if not self.settings.phase_entities:
+            return None
+        values = [power_w(self.hass.states.get(e)) for e in self.settings.phase_entities]
+        if any(value is None for value in values):
+            return None
         return {
-            load_id: LoadReading(
-                observed(states.get(load.switch_entity)),
-                power_w(states.get(load.power_entity)) if load.power_entity else None,
-            )
-            for load_id, load in self.loads.items()
+            phase: value for phase, value in zip(PHASES, values, strict=True) if value is not None
         }
 
     def limits(self, now: datetime | None = None) -> Limits:
@@ -240,6 +292,9 @@ class LoadManager:
             ),
             contract_w=self.settings.contract_w,
             dr_w=temporary.get(LimitReason.DR),
+            hard_w=self.settings.hard_limit_w,
+            phase_w=self.settings.phase_limits_w,
+            capacity=self.settings.capacity,
         )
 
     # -------------------------------------------------------------------- update
@@ -260,9 +315,22 @@ class LoadManager:
         self.engine.set_limits(self.limits(now))
         self._plan_greens(now, dt_s, readings)
         house = power_w(self.hass.states.get(self.settings.power_entity))
-        for action in self.engine.update(now_s, house, readings):
+        actions = self.engine.update(now_s, house, readings, self._phase_readings())
+        set_now = {a.load_id for a in actions if a.kind is ActionKind.SET_POWER}
+        for action in actions:
             LOGGER.debug("DLM %s %s (%s)", action.kind, action.load_id, action.reason)
-            self._switch(action.load_id, action.kind is ActionKind.TURN_ON)
+            if (
+                action.kind is ActionKind.TURN_ON
+                and action.load_id in set_now
+                and switched_by_setpoint(self.loads[action.load_id])
+            ):
+                continue  # its start setpoint, sent just before, starts it (not the minimum)
+            lowered = (
+                action.power_w is not None
+                and (previous := readings[action.load_id].setpoint_w) is not None
+                and action.power_w < previous
+            )
+            self._command(action.load_id, action.kind, action.reason, action.power_w, lowered)
         self._end_manual_holds(now_s, readings)
         state = self.engine.state()
         self.issues.sync(state, self.loads, self.settings)
@@ -274,6 +342,9 @@ class LoadManager:
     def _plan_greens(self, now: datetime, dt_s: float, readings: Mapping[str, LoadReading]) -> None:
         held = self.engine.state().loads
         for load_id, load in self.loads.items():
+            if load.kind is LoadKind.CHARGER and load.priority is Priority.GREEN:
+                self._plan_charger(load_id, load, now, readings[load_id])
+                continue
             if not load.has_plan:
                 continue
             progress = self._green.setdefault(load_id, GreenProgress())
@@ -284,35 +355,84 @@ class LoadManager:
             plan = None if progress.overridden else green_plan(load, now, progress)
             self.engine.set_plan(load_id, plan)
 
+    def _plan_charger(
+        self, load_id: str, load: LoadSettings, now: datetime, reading: LoadReading
+    ) -> None:
+        """A charger's job: from plug-in to departure, its energy or SoC need."""
+        override = self._overrides.get(load_id)
+        if override is not None and override.ended(now.timestamp(), reading.plugged):
+            del self._overrides[load_id]
+            override = None
+        self.engine.set_plan(load_id, charger_plan(self.hass, load, now, reading, override))
+
     def _end_manual_holds(self, now_s: float, readings: Mapping[str, LoadReading]) -> None:
         for load_id, hold in list(self._manual.items()):
             if load_id not in readings:
                 del self._manual[load_id]
             elif hold.until_s is not None and now_s >= hold.until_s:
                 del self._manual[load_id]
-                self._switch(load_id, True)
+                self._command(load_id, ActionKind.TURN_ON, ManualReason.MANUAL_END)
             elif readings[load_id].state is Observed.ON and now_s - hold.since_s >= MANUAL_SETTLE_S:
                 del self._manual[load_id]  # someone switched it on again
 
     # ------------------------------------------------------------------- outputs
 
-    def _switch(self, load_id: str, on: bool) -> None:
-        entity_id = self.loads[load_id].switch_entity
+    def _command(
+        self,
+        load_id: str,
+        kind: ActionKind,
+        reason: StrEnum,
+        power: float | None = None,
+        lowered: bool = False,
+    ) -> None:
+        """Send a command in a context of its own, announced by a logbook event first.
+
+        The event is the context's origin, so the logbook says that load management switched
+        or reduced the load and why, on the event's line and on the load's state change.
+        """
+        load = self.loads[load_id]
+        hold = (
+            self._climate.setdefault(load_id, ClimateHold())
+            if load.kind is LoadKind.CLIMATE
+            else None
+        )
+        state = self.engine.state()
+        entity_id = load.command_entity
+        if kind is ActionKind.SET_POWER:
+            entity_id = load.setpoint_entity or load.climate_entity or entity_id
+        planned = command(self.hass, load, kind, power, hold)
+        if not planned.calls:
+            return
+        context = Context()
+        self.hass.bus.async_fire(
+            EVENT_LOAD_MANAGEMENT,
+            {
+                ATTR_ENTITY_ID: entity_id,
+                ATTR_LOAD_NAME: load.name,
+                ATTR_COMMAND: kind.value,
+                ATTR_REASON: reason.value,
+                ATTR_HOUSE_W: None if state.house_w is None else round(state.house_w),
+                ATTR_LIMIT_W: None if state.limit_w is None else round(state.limit_w),
+                ATTR_SETPOINT: planned.setpoint,
+                ATTR_LOWERED: lowered,
+            },
+            context=context,
+        )
         self.entry.async_create_task(
-            self.hass, self._async_switch(entity_id, on), f"balance dlm switch {entity_id}"
+            self.hass,
+            self._async_calls(planned, context),
+            f"balance dlm {kind.value} {entity_id}",
         )
 
-    async def _async_switch(self, entity_id: str, on: bool) -> None:
-        try:
-            await self.hass.services.async_call(
-                HA_DOMAIN,
-                SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
-                {ATTR_ENTITY_ID: entity_id},
-                blocking=False,
-                context=Context(),
-            )
-        except HomeAssistantError as err:
-            LOGGER.warning("Load management could not switch %s: %s", entity_id, err)
+    async def _async_calls(self, planned: Command, context: Context) -> None:
+        for call in planned.calls:
+            try:
+                await self.hass.services.async_call(
+                    call.domain, call.service, dict(call.data), blocking=True, context=context
+                )
+            except HomeAssistantError as err:
+                LOGGER.warning("Load management could not %s %s: %s", call.service, call.data, err)
+                return
 
     def state(self) -> EngineState:
         """Engine state as of the last update."""
@@ -321,8 +441,8 @@ class LoadManager:
     def load_status(self, load_id: str) -> LoadStatus:
         """Exposed status of a load (a manual shed shows as shed)."""
         if not self.enabled:
-            state = self.hass.states.get(self.loads[load_id].switch_entity)
-            return LoadStatus.ON if observed(state) is Observed.ON else LoadStatus.OFF
+            reading = self._readings()[load_id]
+            return LoadStatus.ON if reading.state is Observed.ON else LoadStatus.OFF
         status = self.engine.state().loads[load_id].status
         if load_id in self._manual and status is LoadStatus.OFF:
             return LoadStatus.SHED
@@ -335,9 +455,14 @@ class LoadManager:
         if enabled == self.enabled:
             return
         if not enabled:
-            held = [i for i, s in self.engine.state().loads.items() if s.status in _HELD]
-            for load_id in {*held, *self._manual}:
-                self._switch(load_id, True)
+            loads = self.engine.state().loads
+            held = [i for i, s in loads.items() if s.status in _HELD]
+            for load_id in sorted({*held, *self._manual}):
+                self._command(load_id, ActionKind.TURN_ON, ManualReason.DISABLED)
+            for load_id, load_state in sorted(loads.items()):
+                top = self.loads[load_id].power_range_w()
+                if load_state.status in (LoadStatus.REDUCED, *_HELD) and top is not None:
+                    self._command(load_id, ActionKind.SET_POWER, ManualReason.DISABLED, top[1])
             self._manual.clear()
             self.issues.clear()
         self.enabled = enabled
@@ -356,18 +481,23 @@ class LoadManager:
             span = duration_s if span is None else min(span, duration_s)
         now_s = self._now_s()
         self._manual[load_id] = ManualHold(now_s, None if span is None else now_s + span)
-        self._switch(load_id, False)
+        self._command(load_id, ActionKind.TURN_OFF, ManualReason.MANUAL_SHED)
         self.async_update()
 
     def restore(self, load_id: str) -> None:
         """Switch a load back on (the engine treats it as a resident override)."""
         self._manual.pop(load_id, None)
-        self._switch(load_id, True)
+        self._command(load_id, ActionKind.TURN_ON, ManualReason.MANUAL_RESTORE)
         self.async_update()
 
     def set_temporary_limit(self, reason: LimitReason, watts: float, duration_s: float) -> None:
         """Apply a limit term for a while (a resident override or a DR limit)."""
         self._temporary[reason] = (watts, self._now_s() + duration_s)
+        self.async_update()
+
+    def set_plan(self, load_id: str, override: PlanOverride) -> None:
+        """A charger's need for this job, given by the resident (until unplug or departure)."""
+        self._overrides[load_id] = override
         self.async_update()
 
     def adopt_held(self, held: Mapping[str, HeldRecord]) -> None:
@@ -383,7 +513,7 @@ class LoadManager:
     # --------------------------------------------------------------- persistence
 
     def _stored(self) -> StoredState:
-        held, off_today, profiles = from_persisted(self.engine.export_state())
+        held, off_today, profiles, jobs = from_persisted(self.engine.export_state())
         return {
             "enabled": self.enabled,
             "day": self._day,
@@ -398,10 +528,26 @@ class LoadManager:
             },
             "limits": {k.value: [w, until] for k, (w, until) in self._temporary.items()},
             "profiles": profiles,
+            "jobs": jobs,
+            "climate": {
+                k: {"normal_c": v.normal_c, "setback_c": v.setback_c, "hvac_mode": v.hvac_mode}
+                for k, v in self._climate.items()
+            },
+            "plans": {
+                k: {
+                    "energy_wh": v.energy_wh,
+                    "target_soc": v.target_soc,
+                    "deadline_s": v.deadline_s,
+                }
+                for k, v in self._overrides.items()
+            },
         }
 
     def _save(self) -> None:
-        self._store.async_delay_save(self._stored, SAVE_DELAY_S)
+        # Built here, on the event loop: HA 2025.10/2025.11 call the data function in a worker
+        # thread, where iterating dicts the loop mutates is not safe.
+        data = self._stored()
+        self._store.async_delay_save(lambda: data, SAVE_DELAY_S)
 
     # ------------------------------------------------------------------ listeners
 
@@ -410,6 +556,12 @@ class LoadManager:
         """Call `update` after every engine update; return the remover."""
         self._listeners.append(update)
         return lambda: self._listeners.remove(update)
+
+    @callback
+    def async_add_loads_listener(self, changed: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `changed` after managed loads were added, removed or changed; return the remover."""
+        self._loads_listeners.append(changed)
+        return lambda: self._loads_listeners.remove(changed)
 
     def _notify(self) -> None:
         for update in list(self._listeners):

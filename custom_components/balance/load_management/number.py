@@ -12,9 +12,11 @@ from homeassistant.const import EntityCategory, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..dlm import Priority  # noqa: TID252
 from .const import CONF_LIMIT_W, CONF_MAX_OFF_MIN, MAX_OFF_MIN_RANGE
-from .entity import LoadManagementEntity, ManagedLoadEntity
-from .manager import LoadManagementConfigEntry
+from .entity import LoadManagementEntity, ManagedLoadEntity, async_setup_load_entities
+from .manager import LoadManagementConfigEntry, LoadManager
+from .settings import LoadSettings
 
 LIMIT = NumberEntityDescription(
     key="limit",
@@ -44,11 +46,14 @@ async def async_setup_entry(
     entry: LoadManagementConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the limit and the per-load max-off numbers."""
-    manager = entry.runtime_data
-    async_add_entities([ResidentLimitNumber(manager, LIMIT)])
-    for load in manager.loads.values():
-        async_add_entities([MaxOffNumber(manager, load, MAX_OFF)], config_subentry_id=load.load_id)
+    """Add the limit and the max-off number of each yellow load."""
+    async_add_entities([ResidentLimitNumber(entry.runtime_data, LIMIT)])
+    async_setup_load_entities(entry, async_add_entities, _load_numbers)
+
+
+def _load_numbers(manager: LoadManager, load: LoadSettings) -> list[ManagedLoadEntity]:
+    """Max off time applies to yellow loads only."""
+    return [MaxOffNumber(manager, load, MAX_OFF)] if load.priority is Priority.YELLOW else []
 
 
 class ResidentLimitNumber(LoadManagementEntity, NumberEntity):

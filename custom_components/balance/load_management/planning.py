@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from ..dlm import GreenPlan  # noqa: TID252
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from ..dlm import GreenPlan, LoadReading  # noqa: TID252
 from .settings import LoadSettings, next_at
 
 
@@ -63,3 +67,55 @@ def green_plan(load: LoadSettings, now: datetime, progress: GreenProgress) -> Gr
         allowed_from_s=allowed_from,
         allowed_until_s=allowed_until,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOverride:
+    """A charger job's need set by `balance.set_plan` (energy or target SoC, deadline)."""
+
+    energy_wh: float | None
+    target_soc: float | None
+    deadline_s: float | None
+
+    def ended(self, now_s: float, plugged: bool | None) -> bool:
+        """The job is over: the vehicle left or its deadline passed."""
+        return plugged is False or (self.deadline_s is not None and now_s >= self.deadline_s)
+
+
+def departure(hass: HomeAssistant, load: LoadSettings, now: datetime) -> datetime | None:
+    """Next departure: from the input_datetime or timestamp sensor, else the fixed time."""
+    state = hass.states.get(load.departure_entity) if load.departure_entity else None
+    if state is not None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN, ""):
+        when = dt_util.parse_datetime(state.state)
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=dt_util.get_default_time_zone())
+            if when > now:
+                return when
+        elif (at := dt_util.parse_time(state.state)) is not None:  # input_datetime, time only
+            return next_at(now, at)
+    return next_at(now, load.departure_time) if isinstance(load.departure_time, time) else None
+
+
+def charger_plan(
+    hass: HomeAssistant,
+    load: LoadSettings,
+    now: datetime,
+    reading: LoadReading,
+    override: PlanOverride | None,
+) -> GreenPlan | None:
+    """The job of a green charger while a vehicle is (or may be) plugged in."""
+    if reading.plugged is False:
+        return None
+    deadline_s = override.deadline_s if override and override.deadline_s else None
+    if deadline_s is None and (when := departure(hass, load, now)) is not None:
+        deadline_s = when.timestamp()
+    energy_wh = load.energy_kwh * 1000.0 if load.energy_kwh is not None else None
+    target_soc = load.target_soc
+    if override is not None:
+        energy_wh, target_soc = override.energy_wh, override.target_soc
+    capacity_wh = load.battery_kwh * 1000.0 if load.battery_kwh else None
+    if target_soc is not None and capacity_wh is not None and load.soc_entity:
+        return GreenPlan(deadline_s=deadline_s, target_soc_pct=target_soc, capacity_wh=capacity_wh)
+    if energy_wh is not None:
+        return GreenPlan(deadline_s=deadline_s, energy_wh=energy_wh)
+    return None

@@ -9,8 +9,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..dlm import Priority  # noqa: TID252
 from .const import CONF_PRIORITY
-from .entity import ManagedLoadEntity
-from .manager import LoadManagementConfigEntry
+from .entity import ManagedLoadEntity, async_setup_load_entities
+from .manager import LoadManagementConfigEntry, LoadManager
+from .settings import LoadSettings
 
 PRIORITY = SelectEntityDescription(
     key="priority",
@@ -26,11 +27,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add one priority select per managed load."""
-    manager = entry.runtime_data
-    for load in manager.loads.values():
-        async_add_entities(
-            [PrioritySelect(manager, load, PRIORITY)], config_subentry_id=load.load_id
-        )
+    async_setup_load_entities(entry, async_add_entities, _load_selects)
+
+
+def _load_selects(manager: LoadManager, load: LoadSettings) -> list[ManagedLoadEntity]:
+    return [PrioritySelect(manager, load, PRIORITY)]
 
 
 class PrioritySelect(ManagedLoadEntity, SelectEntity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -12,14 +13,16 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import UnitOfPower, UnitOfTime
+from homeassistant.const import PERCENTAGE, UnitOfEnergy, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from ..dlm import EngineState, LimitReason, LoadStatus  # noqa: TID252
-from .entity import LoadManagementEntity, ManagedLoadEntity
-from .manager import LoadManager
+from ..dlm import PHASES, EngineState, LimitReason, LoadKind, LoadState, LoadStatus  # noqa: TID252
+from .actuators import charger_phases
+from .entity import LoadManagementEntity, ManagedLoadEntity, async_setup_load_entities
+from .manager import LoadManagementConfigEntry, LoadManager
+from .settings import LoadSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +37,24 @@ class LoadManagementSensorDescription(SensorEntityDescription):
 class ManagedLoadSensorDescription(SensorEntityDescription):
     """A sensor of a managed load."""
 
-    value_fn: Callable[[LoadManager, str], float | str | None]
+    value_fn: Callable[[LoadManager, str], float | str | datetime | None]
+    attrs_fn: Callable[[LoadManager, str], Mapping[str, Any]] | None = None
+
+
+def _kwh(value: float | None) -> float | None:
+    return None if value is None else round(value / 1000.0, 2)
+
+
+def _load(manager: LoadManager, load_id: str) -> LoadState:
+    return manager.state().loads[load_id]
+
+
+def _current_a(manager: LoadManager, load_id: str) -> Mapping[str, Any]:
+    load = manager.loads[load_id]
+    setpoint = _load(manager, load_id).setpoint_w
+    if setpoint is None or load.kind is not LoadKind.CHARGER:
+        return {}
+    return {"current_a": round(setpoint / (load.voltage * charger_phases(manager.hass, load)), 1)}
 
 
 def _watts(value: float | None) -> float | None:
@@ -47,9 +67,14 @@ SENSORS: tuple[LoadManagementSensorDescription, ...] = (
         translation_key="effective_limit",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: _watts(s.limit_w),
-        attrs_fn=lambda s: {"reason": s.limit_reason.value},
+        attrs_fn=lambda s: {
+            "reason": s.limit_reason.value,
+            "hard_limit_w": _watts(s.hard_limit_w),
+            "soft_limit_w": _watts(s.soft_limit_w),
+        },
     ),
     LoadManagementSensorDescription(
         key="limit_reason",
@@ -63,9 +88,120 @@ SENSORS: tuple[LoadManagementSensorDescription, ...] = (
         translation_key="headroom",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: _watts(s.headroom_w),
     ),
+)
+
+CAPACITY_SENSORS: tuple[LoadManagementSensorDescription, ...] = (
+    LoadManagementSensorDescription(
+        key="capacity_average",
+        translation_key="capacity_average",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: _watts(s.capacity.average_w) if s.capacity else None,
+        attrs_fn=lambda s: (
+            {
+                "target_w": _watts(s.capacity.target_w),
+                "period_start": dt_util.utc_from_timestamp(s.capacity.period_start_s).isoformat(),
+            }
+            if s.capacity
+            else {}
+        ),
+    ),
+    LoadManagementSensorDescription(
+        key="capacity_projection",
+        translation_key="capacity_projection",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: _watts(s.capacity.projected_w) if s.capacity else None,
+    ),
+    LoadManagementSensorDescription(
+        key="month_peak",
+        translation_key="month_peak",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda s: _watts(s.capacity.month_peak_w) if s.capacity else None,
+        attrs_fn=lambda s: (
+            {"period_start": dt_util.utc_from_timestamp(s.capacity.month_peak_start_s).isoformat()}
+            if s.capacity and s.capacity.month_peak_start_s is not None
+            else {}
+        ),
+    ),
+)
+
+PHASE_SENSORS: tuple[LoadManagementSensorDescription, ...] = tuple(
+    LoadManagementSensorDescription(
+        key=f"headroom_{phase.lower()}",
+        translation_key="phase_headroom",
+        translation_placeholders={"phase": phase},
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s, phase=phase: _watts(s.phase_headroom_w.get(phase)),  # type: ignore[misc]
+    )
+    for phase in PHASES
+)
+
+SETPOINT = ManagedLoadSensorDescription(
+    key="setpoint",
+    translation_key="setpoint",
+    device_class=SensorDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    suggested_display_precision=0,
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda manager, load_id: _watts(_load(manager, load_id).setpoint_w),
+    attrs_fn=_current_a,
+)
+
+JOB_SENSORS: tuple[ManagedLoadSensorDescription, ...] = (
+    ManagedLoadSensorDescription(
+        key="job_energy",
+        translation_key="job_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda manager, load_id: _kwh(_load(manager, load_id).energy_wh),
+    ),
+    ManagedLoadSensorDescription(
+        key="expected_energy",
+        translation_key="expected_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        value_fn=lambda manager, load_id: _kwh(_load(manager, load_id).expected_wh),
+    ),
+    ManagedLoadSensorDescription(
+        key="shortfall",
+        translation_key="shortfall",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        value_fn=lambda manager, load_id: _kwh(_load(manager, load_id).shortfall_wh),
+    ),
+    ManagedLoadSensorDescription(
+        key="departure",
+        translation_key="departure",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda manager, load_id: (
+            None
+            if (deadline := _load(manager, load_id).deadline_s) is None
+            else dt_util.utc_from_timestamp(deadline)
+        ),
+    ),
+)
+
+EXPECTED_SOC = ManagedLoadSensorDescription(
+    key="expected_soc",
+    translation_key="expected_soc",
+    native_unit_of_measurement=PERCENTAGE,
+    suggested_display_precision=0,
+    value_fn=lambda manager, load_id: _load(manager, load_id).expected_soc_pct,
 )
 
 LOAD_SENSORS: tuple[ManagedLoadSensorDescription, ...] = (
@@ -92,17 +228,29 @@ LOAD_SENSORS: tuple[ManagedLoadSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: LoadManagementConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of the load-management device and of each managed load."""
-    manager: LoadManager = entry.runtime_data
-    async_add_entities(LoadManagementSensor(manager, description) for description in SENSORS)
-    for load in manager.loads.values():
-        async_add_entities(
-            (ManagedLoadSensor(manager, load, description) for description in LOAD_SENSORS),
-            config_subentry_id=load.load_id,
-        )
+    manager = entry.runtime_data
+    descriptions = list(SENSORS)
+    if manager.settings.capacity is not None:
+        descriptions += CAPACITY_SENSORS
+    if manager.settings.phase_limits_w:
+        descriptions += PHASE_SENSORS
+    async_add_entities(LoadManagementSensor(manager, description) for description in descriptions)
+    async_setup_load_entities(entry, async_add_entities, _load_sensors)
+
+
+def _load_sensors(manager: LoadManager, load: LoadSettings) -> list[ManagedLoadEntity]:
+    descriptions = list(LOAD_SENSORS)
+    if load.power_range_w() is not None:
+        descriptions.append(SETPOINT)
+    if load.kind is LoadKind.CHARGER:
+        descriptions += JOB_SENSORS
+        if load.soc_entity and load.battery_kwh:
+            descriptions.append(EXPECTED_SOC)
+    return [ManagedLoadSensor(manager, load, description) for description in descriptions]
 
 
 class LoadManagementSensor(LoadManagementEntity, SensorEntity):
@@ -128,6 +276,12 @@ class ManagedLoadSensor(ManagedLoadEntity, SensorEntity):
     entity_description: ManagedLoadSensorDescription
 
     @property
-    def native_value(self) -> float | str | None:
+    def native_value(self) -> float | str | datetime | None:
         """Current value."""
         return self.entity_description.value_fn(self.manager, self.load_id)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Extra attributes (a charger's setpoint also in A)."""
+        attrs_fn = self.entity_description.attrs_fn
+        return None if attrs_fn is None else attrs_fn(self.manager, self.load_id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import time
+from typing import Any
+
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
@@ -9,25 +13,39 @@ from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN  # noqa: TID252
-from ..dlm import LimitReason, Priority  # noqa: TID252
+from ..dlm import LimitReason, LoadKind, Priority  # noqa: TID252
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DEADLINE,
     ATTR_DURATION,
+    ATTR_ENERGY_KWH,
     ATTR_REASON,
+    ATTR_TARGET_SOC,
     ATTR_WATTS,
     CONF_LIMIT_W,
     KIND_LOAD_MANAGEMENT,
     SERVICE_RESTORE,
     SERVICE_SET_LIMIT,
+    SERVICE_SET_PLAN,
     SERVICE_SHED,
 )
 from .manager import LoadManagementConfigEntry, LoadManager
+from .planning import PlanOverride
+from .settings import next_at
 
 LOAD_SCHEMA = vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_id})
 SHED_SCHEMA = LOAD_SCHEMA.extend(
     {vol.Optional(ATTR_DURATION): vol.All(cv.time_period, cv.positive_timedelta)}
+)
+SET_PLAN_SCHEMA = LOAD_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_ENERGY_KWH): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=250)),
+        vol.Optional(ATTR_TARGET_SOC): vol.All(vol.Coerce(float), vol.Range(min=1, max=100)),
+        vol.Optional(ATTR_DEADLINE): vol.Any(cv.time, cv.datetime),
+    }
 )
 SET_LIMIT_SCHEMA = vol.Schema(
     {
@@ -55,7 +73,7 @@ def _find_load(hass: HomeAssistant, entity_id: str) -> tuple[LoadManager, str]:
     registered = er.async_get(hass).async_get(entity_id)
     for manager in _managers(hass):
         for load_id, load in manager.loads.items():
-            if load.switch_entity == entity_id or (
+            if entity_id in (load.switch_entity, load.setpoint_entity, load.climate_entity) or (
                 registered is not None and registered.config_subentry_id == load_id
             ):
                 return manager, load_id
@@ -66,8 +84,8 @@ def _find_load(hass: HomeAssistant, entity_id: str) -> tuple[LoadManager, str]:
     )
 
 
-async def _async_shed(call: ServiceCall) -> None:
-    manager, load_id = _find_load(call.hass, call.data[ATTR_ENTITY_ID])
+async def _async_shed(call: ServiceCall, data: dict[str, Any]) -> None:
+    manager, load_id = _find_load(call.hass, data[ATTR_ENTITY_ID])
     load = manager.loads[load_id]
     if load.priority is Priority.RED:
         raise ServiceValidationError(
@@ -77,7 +95,7 @@ async def _async_shed(call: ServiceCall) -> None:
         )
     if not manager.enabled:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="dlm_disabled")
-    duration = call.data.get(ATTR_DURATION)
+    duration = data.get(ATTR_DURATION)
     if (
         duration is not None
         and load.priority is Priority.YELLOW
@@ -91,14 +109,14 @@ async def _async_shed(call: ServiceCall) -> None:
     manager.shed(load_id, None if duration is None else duration.total_seconds())
 
 
-async def _async_restore(call: ServiceCall) -> None:
-    manager, load_id = _find_load(call.hass, call.data[ATTR_ENTITY_ID])
+async def _async_restore(call: ServiceCall, data: dict[str, Any]) -> None:
+    manager, load_id = _find_load(call.hass, data[ATTR_ENTITY_ID])
     manager.restore(load_id)
 
 
-async def _async_set_limit(call: ServiceCall) -> None:
+async def _async_set_limit(call: ServiceCall, data: dict[str, Any]) -> None:
     managers = _managers(call.hass)
-    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+    if entry_id := data.get(ATTR_CONFIG_ENTRY_ID):
         managers = [m for m in managers if m.entry.entry_id == entry_id]
     if len(managers) != 1:
         raise ServiceValidationError(
@@ -106,9 +124,9 @@ async def _async_set_limit(call: ServiceCall) -> None:
             translation_key="no_load_management" if not managers else "entry_required",
         )
     manager = managers[0]
-    watts: float = call.data[ATTR_WATTS]
-    reason = LimitReason(call.data[ATTR_REASON])
-    duration = call.data.get(ATTR_DURATION)
+    watts: float = data[ATTR_WATTS]
+    reason = LimitReason(data[ATTR_REASON])
+    duration = data.get(ATTR_DURATION)
     if duration is not None:
         manager.set_temporary_limit(reason, watts, duration.total_seconds())
     elif reason is LimitReason.DR:
@@ -120,11 +138,87 @@ async def _async_set_limit(call: ServiceCall) -> None:
         )
 
 
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+async def _async_set_plan(call: ServiceCall, data: dict[str, Any]) -> None:
+    manager, load_id = _find_load(call.hass, data[ATTR_ENTITY_ID])
+    load = manager.loads[load_id]
+    if load.kind is not LoadKind.CHARGER or load.priority is not Priority.GREEN:
+        raise _error("not_a_charger", name=load.name)
+    energy, soc = data.get(ATTR_ENERGY_KWH), data.get(ATTR_TARGET_SOC)
+    if (energy is None) == (soc is None):
+        raise _error("plan_needs_target")
+    if soc is not None and not (load.soc_entity and load.battery_kwh):
+        raise _error("soc_needs_sensor", name=load.name)
+    deadline_s = None
+    if (deadline := data.get(ATTR_DEADLINE)) is not None:
+        now = dt_util.now()
+        when = (
+            next_at(now, deadline)
+            if isinstance(deadline, time)
+            else deadline
+            if deadline.tzinfo
+            else deadline.replace(tzinfo=now.tzinfo)
+        )
+        if when <= now:
+            raise _error("deadline_past", deadline=when.isoformat())
+        deadline_s = when.timestamp()
+    manager.set_plan(
+        load_id, PlanOverride(None if energy is None else energy * 1000.0, soc, deadline_s)
+    )
+
+
+type Handler = Callable[[ServiceCall, dict[str, Any]], Awaitable[None]]
+
+# Fields with their own message when invalid; any other field gets `invalid_field`.
+_FIELD_ERRORS = frozenset(
+    {
+        ATTR_ENTITY_ID,
+        ATTR_DURATION,
+        ATTR_WATTS,
+        ATTR_REASON,
+        ATTR_ENERGY_KWH,
+        ATTR_TARGET_SOC,
+        ATTR_DEADLINE,
+    }
+)
+
+
+def _validated(
+    schema: vol.Schema, handler: Handler
+) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
+    """Validate in the handler, so a bad value is a translated ServiceValidationError.
+
+    With the schema given to HA instead, the resident would read voluptuous's own text
+    (e.g. "expected float for dictionary value @ data['watts']. Got None").
+    """
+
+    async def _handle(call: ServiceCall) -> None:
+        try:
+            data = schema(dict(call.data))
+        except vol.Invalid as err:
+            field = str(err.path[0]) if err.path else ""
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"invalid_{field}" if field in _FIELD_ERRORS else "invalid_field",
+                translation_placeholders={"field": field, "value": repr(call.data.get(field))},
+            ) from err
+        await handler(call, data)
+
+    return _handle
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the load-management actions (once, from the integration's async_setup)."""
-    hass.services.async_register(DOMAIN, SERVICE_SHED, _async_shed, schema=SHED_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_RESTORE, _async_restore, schema=LOAD_SCHEMA)
-    hass.services.async_register(
-        DOMAIN, SERVICE_SET_LIMIT, _async_set_limit, schema=SET_LIMIT_SCHEMA
-    )
+    for service, schema, handler in (
+        (SERVICE_SHED, SHED_SCHEMA, _async_shed),
+        (SERVICE_RESTORE, LOAD_SCHEMA, _async_restore),
+        (SERVICE_SET_LIMIT, SET_LIMIT_SCHEMA, _async_set_limit),
+        (SERVICE_SET_PLAN, SET_PLAN_SCHEMA, _async_set_plan),
+    ):
+        hass.services.async_register(DOMAIN, service, _validated(schema, handler))

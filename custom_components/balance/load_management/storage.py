@@ -40,6 +40,35 @@ class StoredState(TypedDict):
     green: dict[str, StoredGreen]
     limits: NotRequired[dict[str, list[float]]]
     profiles: NotRequired[dict[str, dict[str, list[float | None]]]]  # load -> day -> slots
+    jobs: NotRequired[StoredJobs]
+    climate: NotRequired[dict[str, StoredClimate]]
+    plans: NotRequired[dict[str, StoredPlan]]
+
+
+class StoredJobs(TypedDict):
+    """Energy delivered per job and the capacity period (engine state)."""
+
+    energy_wh: dict[str, float]
+    capacity_period_start_s: float | None
+    capacity_period_wh: float
+    month_peak_w: float
+    month_peak_start_s: float | None
+
+
+class StoredClimate(TypedDict):
+    """What load management changed on a climate entity."""
+
+    normal_c: float | None
+    setback_c: float | None
+    hvac_mode: str | None
+
+
+class StoredPlan(TypedDict):
+    """A charger job's need set by balance.set_plan."""
+
+    energy_wh: float | None
+    target_soc: float | None
+    deadline_s: float | None
 
 
 def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
@@ -59,15 +88,25 @@ def to_persisted(stored: StoredState | None, same_day: bool) -> PersistedState:
         for load_id, days in stored.get("profiles", {}).items()
         if isinstance(days, dict)
     }
+    jobs = stored.get("jobs")
     return PersistedState(
-        held=held, off_today_s=stored["off_today"] if same_day else {}, profiles=profiles
+        held=held,
+        off_today_s=stored["off_today"] if same_day else {},
+        profiles=profiles,
+        energy_wh=dict(jobs["energy_wh"]) if jobs else {},
+        capacity_period_start_s=jobs["capacity_period_start_s"] if jobs else None,
+        capacity_period_wh=jobs["capacity_period_wh"] if jobs else 0.0,
+        month_peak_w=jobs["month_peak_w"] if jobs else 0.0,
+        month_peak_start_s=jobs["month_peak_start_s"] if jobs else None,
     )
 
 
 def from_persisted(
     state: PersistedState,
-) -> tuple[dict[str, StoredHeld], dict[str, float], dict[str, dict[str, list[float | None]]]]:
-    """JSON view of what the engine exports (held loads, daily counters, demand profiles)."""
+) -> tuple[
+    dict[str, StoredHeld], dict[str, float], dict[str, dict[str, list[float | None]]], StoredJobs
+]:
+    """JSON view of what the engine exports (holds, daily counters, profiles, jobs)."""
     held: dict[str, StoredHeld] = {
         load_id: {"status": rec.status.value, "since": rec.since_s}
         for load_id, rec in state.held.items()
@@ -76,4 +115,11 @@ def from_persisted(
         load_id: {str(day): list(row) for day, row in days.items()}
         for load_id, days in state.profiles.items()
     }
-    return held, dict(state.off_today_s), profiles
+    jobs: StoredJobs = {
+        "energy_wh": dict(state.energy_wh),
+        "capacity_period_start_s": state.capacity_period_start_s,
+        "capacity_period_wh": state.capacity_period_wh,
+        "month_peak_w": state.month_peak_w,
+        "month_peak_start_s": state.month_peak_start_s,
+    }
+    return held, dict(state.off_today_s), profiles, jobs

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import LoadManagementEntity
-from .manager import LoadManager
+from .manager import LoadManagementConfigEntry
 
 ENABLED = SwitchEntityDescription(
     key="enabled", translation_key="enabled", entity_category=EntityCategory.CONFIG
@@ -20,11 +19,11 @@ ENABLED = SwitchEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: LoadManagementConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the DLM switch."""
-    manager: LoadManager = entry.runtime_data
+    manager = entry.runtime_data
     async_add_entities([DlmEnabledSwitch(manager, ENABLED)])
 
 
