@@ -9,6 +9,7 @@ running it again imports nothing twice and needs no state of its own. See docs/s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,13 +25,17 @@ from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 from homeassistant.util import slugify
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
+from .hub import HubError
 from .hub.messages import MISSING, ArchiveRecords, Medium
 from .metering import ChannelTotal
 
@@ -38,6 +43,7 @@ _LOGGER = logging.getLogger(__name__)
 
 HOUR: Final = 3600
 DEFAULT_LOOKBACK: Final = timedelta(days=31)
+BACKFILL_MINUTE: Final = 2  # the hub archives at the full hour; import a little after it
 
 # medium -> (statistic_id suffix, unit, unit class)
 _MEDIA: Final[dict[Medium, tuple[str, str, str]]] = {
@@ -131,7 +137,9 @@ def _rows(
     state = spec.live.total_at(count, epoch) if spec.live is not None else None
     if state is None:
         state = previous[1] if previous is not None else count / spec.pulses_per_unit
-    walker = ChannelTotal(spec.pulses_per_unit)
+    # The live total's maximum rate holds back implausible hours here too (docs/statistics.md).
+    walker = ChannelTotal(spec.pulses_per_unit, max_rate=spec.live.max_rate if spec.live else None)
+    walker.update(count, epoch, at=at)
     walker.set_register(state, count, epoch)
     base_pulses, base_sum = walker.pulses, 0.0
     rows: list[StatisticData] = []
@@ -147,7 +155,7 @@ def _rows(
                 datetime.fromtimestamp(at, UTC),
             )
     for at, count, epoch in points[1:]:
-        walker.update(count, epoch)
+        walker.update(count, epoch, at=at)
         consumed = (walker.pulses - base_pulses) / spec.pulses_per_unit
         rows.append(_row(at, walker.total, base_sum + consumed))
     return rows
@@ -199,3 +207,61 @@ async def async_backfill(
             async_add_external_statistics(hass, _metadata(hub_id, spec), rows)
             result.rows += len(rows)
     return result
+
+
+class BackfillScheduler:
+    """Runs the backfill of one hub after each (re)connect and a little after every hour."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        hub_id: str,
+        channels: Callable[[], Iterable[ChannelSpec]],
+        fetch_archive: FetchArchive,
+    ) -> None:
+        """Bind to a hub; nothing runs before :meth:`start`."""
+        self.hass = hass
+        self.entry = entry
+        self.hub_id = hub_id
+        self._channels = channels
+        self._fetch_archive = fetch_archive
+        self._task: asyncio.Task[None] | None = None
+
+    @callback
+    def track_hours(self, is_connected: Callable[[], bool]) -> CALLBACK_TYPE:
+        """Start a run every hour while ``is_connected()``; returns the unsubscribe."""
+
+        @callback
+        def _on_new_hour(_now: datetime) -> None:
+            if is_connected():
+                self.start()
+
+        return async_track_time_change(self.hass, _on_new_hour, minute=BACKFILL_MINUTE, second=0)
+
+    @callback
+    def start(self) -> None:
+        """Start a run unless one is going on."""
+        if self._task is not None and not self._task.done():
+            return
+        self._task = self.entry.async_create_background_task(
+            self.hass, self._async_run(), "balance archive backfill"
+        )
+
+    @callback
+    def cancel(self) -> None:
+        """Stop a run that is going on."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _async_run(self) -> None:
+        try:
+            result = await async_backfill(
+                self.hass, self.hub_id, self._channels(), self._fetch_archive, dt_util.utcnow()
+            )
+        except HubError as err:
+            LOGGER.debug("Archive backfill interrupted: %s", err)
+        except Exception:
+            LOGGER.exception("Archive backfill of %s failed", self.hub_id)
+        else:
+            LOGGER.debug("Archive backfill of %s: %s", self.hub_id, result)

@@ -10,20 +10,18 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import (
-    NO_CHANNEL,
-    BalanceConfigEntry,
-    BalanceCoordinator,
-    NodeData,
-)
-from .entity import BalanceEntity, BalanceNodeStatusEntity
+from .const import MEDIUM_KEYS
+from .coordinator import NO_CHANNEL, BalanceConfigEntry, BalanceCoordinator
+from .entity import BalanceEntity, BalanceNodeStatusEntity, async_follow_nodes
 from .hub.messages import AlarmKind, Capability, NodeFlag
+from .inventory import NodeData
+from .kinds import by_entry_kind
 from .load_management import binary_sensor as lm_binary_sensor
-from .load_management import is_load_management
+from .names import meter_placeholders
 
 PARALLEL_UPDATES = 0
 
@@ -86,6 +84,7 @@ SAFETY_ALARMS: tuple[BalanceAlarmDescription, ...] = (
 
 BATTERY_LOW = BalanceNodeBinaryDescription(
     key="battery_low",
+    translation_key="battery_low",
     device_class=BinarySensorDeviceClass.BATTERY,
     entity_category=EntityCategory.DIAGNOSTIC,
     is_on_fn=lambda node: (
@@ -97,10 +96,7 @@ OUT_OF_RANGE = BalanceNodeBinaryDescription(
     translation_key="out_of_range",
     device_class=BinarySensorDeviceClass.PROBLEM,
     entity_category=EntityCategory.DIAGNOSTIC,
-    entity_registry_enabled_default=False,
-    is_on_fn=lambda node: (
-        None if node.status is None else bool(node.status.flags & NodeFlag.OUT_OF_RANGE)
-    ),
+    is_on_fn=lambda node: node.stale,  # flagged by the hub, or silent for RADIO_SILENT_AFTER
 )
 CONNECTIVITY = BinarySensorEntityDescription(
     key="connectivity",
@@ -109,19 +105,15 @@ CONNECTIVITY = BinarySensorEntityDescription(
 )
 
 
-async def async_setup_entry(
+async def _async_setup_hub_entry(
     hass: HomeAssistant,
     entry: BalanceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add binary sensors for every node now and for nodes that join later."""
-    if is_load_management(entry):
-        await lm_binary_sensor.async_setup_entry(hass, entry, async_add_entities)
-        return
     coordinator = entry.runtime_data.coordinator
 
-    @callback
-    def _add_node(node: NodeData) -> None:
+    def _entities(node: NodeData) -> list[BinarySensorEntity]:
         entities: list[BinarySensorEntity] = [
             BalanceAlarmBinarySensor(coordinator, node, channel.channel, description)
             for channel in node.channels.values()
@@ -134,18 +126,25 @@ async def async_setup_entry(
                     BalanceAlarmBinarySensor(coordinator, node, NO_CHANNEL, description)
                     for description in SAFETY_ALARMS
                 )
-        if coordinator.is_radio_node(node.node_id):
+        if coordinator.inventory.is_radio_node(node.node_id):
             entities.extend(
                 BalanceNodeBinarySensor(coordinator, node, description)
                 for description in (BATTERY_LOW, OUT_OF_RANGE)
             )
-        async_add_entities(entities)
+        return entities
 
-    entry.async_on_unload(coordinator.async_add_node_listener(_add_node))
+    async_follow_nodes(coordinator, entry, async_add_entities, _entities)
+
+
+async_setup_entry = by_entry_kind(
+    hub=_async_setup_hub_entry, load_management=lm_binary_sensor.async_setup_entry
+)
 
 
 class BalanceAlarmBinarySensor(BalanceEntity, BinarySensorEntity):
     """On while an alarm of the node (or one of its channels) is active."""
+
+    entity_domain = Platform.BINARY_SENSOR
 
     entity_description: BalanceAlarmDescription
 
@@ -156,14 +155,22 @@ class BalanceAlarmBinarySensor(BalanceEntity, BinarySensorEntity):
         channel: int,
         description: BalanceAlarmDescription,
     ) -> None:
-        """Bind to one alarm of a channel (NO_CHANNEL for node-wide alarms)."""
-        suffix = description.key if channel == NO_CHANNEL else f"{channel}-{description.key}"
-        super().__init__(coordinator, node, description, suffix)
+        """Bind to one alarm of a channel (NO_CHANNEL for node-wide alarms).
+
+        A channel's alarm is named after its meter: "Water 2 open circuit", "Mains magnetic
+        field" (the resident's name for the channel).
+        """
+        if channel == NO_CHANNEL:
+            super().__init__(coordinator, node, description, description.key, description.key)
+        else:
+            unique, object_id = f"{channel}-{description.key}", f"{description.key}_{channel}"
+            super().__init__(coordinator, node, description, unique, object_id)
         self.channel_no = channel
-        if channel != NO_CHANNEL:
-            ch = node.channels.get(channel)
-            name = ch.name if ch and ch.name else str(channel)
-            self._attr_translation_placeholders = {"channel": name}
+        if (meter := node.channels.get(channel)) is not None:
+            named = bool(meter.name)
+            kind = "named" if named else MEDIUM_KEYS[meter.medium]
+            self._attr_translation_key = f"{description.key}_{kind}"
+            self._attr_translation_placeholders = meter_placeholders(node, meter)
 
     @property
     def is_on(self) -> bool:
@@ -174,6 +181,8 @@ class BalanceAlarmBinarySensor(BalanceEntity, BinarySensorEntity):
 
 class BalanceNodeBinarySensor(BalanceNodeStatusEntity, BinarySensorEntity):
     """Battery low / out of range of a radio node."""
+
+    entity_domain = Platform.BINARY_SENSOR
 
     entity_description: BalanceNodeBinaryDescription
 
@@ -187,9 +196,11 @@ class BalanceNodeBinarySensor(BalanceNodeStatusEntity, BinarySensorEntity):
 class BalanceConnectivitySensor(BalanceEntity, BinarySensorEntity):
     """On while the link to the hub is up; always available."""
 
+    entity_domain = Platform.BINARY_SENSOR
+
     def __init__(self, coordinator: BalanceCoordinator, node: NodeData) -> None:
         """Bind to the hub device."""
-        super().__init__(coordinator, node, CONNECTIVITY, CONNECTIVITY.key)
+        super().__init__(coordinator, node, CONNECTIVITY, CONNECTIVITY.key, CONNECTIVITY.key)
 
     @property
     def available(self) -> bool:

@@ -3,80 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import serial.tools.list_ports  # type: ignore[import-untyped]
 import voluptuous as vol
-from homeassistant.components import usb
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
+from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
-    DateTimeSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectOptionDict,
+    Selector,
     SelectSelector,
     SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
-from homeassistant.util import dt as dt_util
 
+from .compat import native_serial_port_selector, port_label, serial_by_id
 from .const import (
-    CONF_CHANNEL,
-    CONF_CHANNELS,
     CONF_CONNECTION,
-    CONF_MEDIUM,
     CONF_PSK,
-    CONF_PULSE_CONSTANT,
-    CONF_REGISTER,
-    CONF_REGISTER_TIME,
     CONNECTION_SERIAL,
     CONNECTION_TCP,
     DEFAULT_PORT,
     DOMAIN,
     LOGGER,
     MEDIUM_KEYS,
-    pulses_per_unit,
 )
-from .coordinator import BalanceConfigEntry
 from .hub import (
     HubAuthError,
-    HubClient,
     HubConnectionError,
+    HubDowngradeError,
     HubError,
     HubIncompatibleError,
     InvalidKeyError,
-    parse_psk,
 )
 from .hub.messages import AuthStatus
-from .load_management import is_load_management
+from .hub_entry import create_client
+from .kinds import for_entry_kind
 from .load_management.flow import LoadManagementFlowMixin, LoadManagementOptionsFlow
+from .options_flow import BalanceOptionsFlow
 
 PROBE_TIMEOUT = 10.0
-KEY_ERRORS = frozenset({"invalid_key", "invalid_auth", "key_required"})
+KEY_ERRORS = frozenset({"invalid_key", "invalid_auth", "key_required", "downgrade"})
 MEDIUM_BY_KEY = {key: medium for medium, key in MEDIUM_KEYS.items()}
-
-
-def create_client(data: Mapping[str, Any], **kwargs: Any) -> HubClient:
-    """Build a hub client from config entry data."""
-    psk = parse_psk(data[CONF_PSK]) if data.get(CONF_PSK) else None
-    if data.get(CONF_CONNECTION) == CONNECTION_SERIAL:
-        return HubClient(device=data[CONF_DEVICE], psk=psk, **kwargs)
-    port = data.get(CONF_PORT, DEFAULT_PORT)
-    return HubClient(host=data[CONF_HOST], port=port, psk=psk, **kwargs)
 
 
 class ProbeError(Exception):
@@ -103,6 +84,8 @@ async def async_probe(data: Mapping[str, Any]) -> str:
         raise ProbeError(key, hub_id) from err
     except HubIncompatibleError as err:
         raise ProbeError("incompatible") from err
+    except HubDowngradeError as err:
+        raise ProbeError("downgrade") from err
     except HubConnectionError as err:
         LOGGER.debug("Cannot connect to %s: %s", client.target, err)
         raise ProbeError("cannot_connect") from err
@@ -118,14 +101,7 @@ def _list_ports() -> list[SelectOptionDict]:
     return [
         SelectOptionDict(
             value=port.device,
-            label=usb.human_readable_device_name(
-                port.device,
-                port.serial_number,
-                port.manufacturer,
-                port.description,
-                port.vid,
-                port.pid,
-            ),
+            label=port_label(port),
         )
         for port in serial.tools.list_ports.comports()
     ]
@@ -172,9 +148,10 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """Per channel settings of a hub; the settings of a load-management entry."""
-        if is_load_management(config_entry):
-            return LoadManagementOptionsFlow()
-        return BalanceOptionsFlow()
+        flow = for_entry_kind(
+            config_entry, hub=BalanceOptionsFlow, load_management=LoadManagementOptionsFlow
+        )
+        return flow()
 
     # ---------------------------------------------------------------- helpers
 
@@ -186,6 +163,13 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
             field = CONF_PSK if err.error in KEY_ERRORS else "base"
             return None, {field: err.error}
         return hub_id, {}
+
+    async def _async_port_selector(self) -> Selector[Any]:
+        """HA's port picker where it has one, else the ports found here (or a typed path)."""
+        if (native := native_serial_port_selector()) is not None:
+            return native
+        ports = await self.hass.async_add_executor_job(_list_ports)
+        return SelectSelector(SelectSelectorConfig(options=ports, custom_value=True))
 
     def _title(self) -> str:
         return f"BALANCE hub {self._hub_id}"
@@ -208,21 +192,16 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
         """Pick a detected serial port."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            device = await self.hass.async_add_executor_job(
-                usb.get_serial_by_id, user_input[CONF_DEVICE]
-            )
+            device = await self.hass.async_add_executor_job(serial_by_id, user_input[CONF_DEVICE])
             data = _clean({**user_input, CONF_DEVICE: device, CONF_CONNECTION: CONNECTION_SERIAL})
             hub_id, errors = await self._async_try(data)
             if hub_id is not None:
                 return await self._async_create(data, hub_id)
         # Detected ports are offered; any other path (e.g. /dev/ttyUSB0 in a container that
         # hides USB details) can be typed in.
-        ports = await self.hass.async_add_executor_job(_list_ports)
         schema = vol.Schema(
             {
-                vol.Required(CONF_DEVICE): SelectSelector(
-                    SelectSelectorConfig(options=ports, custom_value=True)
-                ),
+                vol.Required(CONF_DEVICE): await self._async_port_selector(),
                 vol.Optional(CONF_PSK): PSK_SELECTOR,
             }
         )
@@ -265,7 +244,7 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """A hub was plugged into a USB port."""
-        device = await self.hass.async_add_executor_job(usb.get_serial_by_id, discovery_info.device)
+        device = await self.hass.async_add_executor_job(serial_by_id, discovery_info.device)
         data = {CONF_CONNECTION: CONNECTION_SERIAL, CONF_DEVICE: device}
         try:
             hub_id = await async_probe(data)
@@ -331,17 +310,25 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Move the hub to another port or address."""
+        """Move the hub to another port or address (load management: change its settings)."""
+        step = for_entry_kind(
+            self._get_reconfigure_entry(),
+            hub=self._async_reconfigure_hub,
+            load_management=self.async_step_load_management_reconfigure,
+        )
+        return await step(user_input)
+
+    async def _async_reconfigure_hub(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
-        if is_load_management(entry):
-            return await self.async_step_load_management_reconfigure(user_input)
         serial_link = entry.data.get(CONF_CONNECTION) == CONNECTION_SERIAL
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _clean({**entry.data, **user_input})
             if serial_link:
                 data[CONF_DEVICE] = await self.hass.async_add_executor_job(
-                    usb.get_serial_by_id, data[CONF_DEVICE]
+                    serial_by_id, data[CONF_DEVICE]
                 )
             hub_id, errors = await self._async_try(data)
             if hub_id is not None:
@@ -349,121 +336,14 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
                 self._abort_if_unique_id_mismatch(reason="wrong_hub")
                 return self.async_update_reload_and_abort(entry, data=data)
         if serial_link:
-            ports = await self.hass.async_add_executor_job(_list_ports)
             schema = vol.Schema(
                 {
-                    vol.Required(CONF_DEVICE, default=entry.data[CONF_DEVICE]): SelectSelector(
-                        SelectSelectorConfig(options=ports, custom_value=True)
-                    ),
+                    vol.Required(
+                        CONF_DEVICE, default=entry.data[CONF_DEVICE]
+                    ): await self._async_port_selector(),
                     vol.Optional(CONF_PSK): PSK_SELECTOR,
                 }
             )
         else:
             schema = _network_schema(entry.data)
         return self.async_show_form(step_id=SOURCE_RECONFIGURE, data_schema=schema, errors=errors)
-
-
-class BalanceOptionsFlow(OptionsFlow):
-    """Per channel settings: meter type, pulse constant, register reading and name."""
-
-    def __init__(self) -> None:
-        """Nothing chosen yet."""
-        self._channel: str | None = None
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the channel to set up."""
-        entry: BalanceConfigEntry = self.config_entry
-        if not hasattr(entry, "runtime_data"):
-            return self.async_abort(reason="not_loaded")
-        coordinator = entry.runtime_data.coordinator
-        if user_input is not None:
-            self._channel = user_input[CONF_CHANNEL]
-            return await self.async_step_channel()
-        options = [
-            SelectOptionDict(
-                value=f"{node.node_id}:{channel.channel}",
-                label=f"{coordinator.node_name(node.node_id)} / {channel.channel}"
-                + (f" ({channel.name})" if channel.name else ""),
-            )
-            for node in coordinator.nodes.values()
-            for channel in node.channels.values()
-        ]
-        if not options:
-            return self.async_abort(reason="no_channels")
-        return self.async_show_form(
-            step_id="init",
-            data_schema=vol.Schema(
-                {vol.Required(CONF_CHANNEL): SelectSelector(SelectSelectorConfig(options=options))}
-            ),
-        )
-
-    async def async_step_channel(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Settings of one channel."""
-        entry: BalanceConfigEntry = self.config_entry
-        coordinator = entry.runtime_data.coordinator
-        assert self._channel is not None
-        node_id, channel_no = (int(x) for x in self._channel.split(":"))
-        channel = coordinator.nodes[node_id].channels[channel_no]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            medium = MEDIUM_BY_KEY[user_input[CONF_MEDIUM]]
-            constant = float(user_input[CONF_PULSE_CONSTANT])
-            register = user_input.get(CONF_REGISTER)
-            when: float | None = None
-            if raw_time := user_input.get(CONF_REGISTER_TIME):
-                parsed = dt_util.parse_datetime(raw_time, raise_on_error=True)  # selector-checked
-                if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-                when = parsed.timestamp()
-                if when > datetime.now().timestamp() + 60:
-                    errors[CONF_REGISTER_TIME] = "time_in_future"
-            if not errors:
-                try:
-                    await coordinator.async_calibrate(
-                        self._channel,
-                        pulses_per_unit_=pulses_per_unit(medium, constant),
-                        register=None if register is None else float(register),
-                        register_time=when,
-                    )
-                except HubError:
-                    errors["base"] = "archive_unavailable"
-            if not errors:
-                channels = dict(entry.options.get(CONF_CHANNELS, {}))
-                settings: dict[str, Any] = {
-                    CONF_MEDIUM: int(medium),
-                    CONF_PULSE_CONSTANT: constant,
-                }
-                if name := (user_input.get(CONF_NAME) or "").strip():
-                    settings[CONF_NAME] = name
-                channels[self._channel] = settings
-                return self.async_create_entry(data={**entry.options, CONF_CHANNELS: channels})
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_MEDIUM, default=MEDIUM_KEYS[channel.medium]): SelectSelector(
-                    SelectSelectorConfig(
-                        options=list(MEDIUM_KEYS.values()),
-                        translation_key=CONF_MEDIUM,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
-                vol.Required(CONF_PULSE_CONSTANT, default=channel.pulse_constant): NumberSelector(
-                    NumberSelectorConfig(min=0.0001, step="any", mode=NumberSelectorMode.BOX)
-                ),
-                vol.Optional(CONF_REGISTER): NumberSelector(
-                    NumberSelectorConfig(min=0, step="any", mode=NumberSelectorMode.BOX)
-                ),
-                vol.Optional(CONF_REGISTER_TIME): DateTimeSelector(),
-                vol.Optional(CONF_NAME, default=channel.name or ""): TextSelector(),
-            }
-        )
-        return self.async_show_form(
-            step_id="channel",
-            data_schema=schema,
-            errors=errors,
-            description_placeholders={
-                "channel": self._channel,
-                "total": "-" if channel.value is None else f"{channel.value:g}",
-            },
-        )

@@ -6,6 +6,7 @@ from typing import Final
 from .hub.messages import Medium
 
 DOMAIN: Final = "balance"
+MANUFACTURER: Final = "BALANCE"
 LOGGER: Final = logging.getLogger(__package__)
 
 # Config entry data
@@ -19,9 +20,12 @@ ZEROCONF_TYPE: Final = "_balance-hub._tcp.local."
 
 # Options: per channel settings under options[CONF_CHANNELS]["<node>:<channel>"]
 CONF_CHANNELS: Final = "channels"
+# Options: per radio module settings under options[CONF_NODES]["<node>"] (its name)
+CONF_NODES: Final = "nodes"
 CONF_CHANNEL: Final = "channel"
 CONF_MEDIUM: Final = "medium"
 CONF_PULSE_CONSTANT: Final = "pulse_constant"
+CONF_MAX_RATE: Final = "max_rate"  # maximum power (kW) or flow (m³/h) the meter can measure
 CONF_REGISTER: Final = "register"
 CONF_REGISTER_TIME: Final = "register_time"
 
@@ -44,6 +48,8 @@ VOLUME_MEDIA: Final = frozenset({Medium.WATER, Medium.GAS})
 MIN_HUB_FIRMWARE: Final = "1.0.0"
 # A plausibility alarm that lasts this long becomes a repair issue.
 PLAUSIBILITY_ISSUE_AFTER: Final = 3600.0
+# A radio module reports every 60 s; silent for five reports, its entities go unavailable.
+RADIO_SILENT_AFTER: Final = 300.0
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 30.0
 

@@ -12,18 +12,15 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_PSK
 from .coordinator import BalanceConfigEntry
 from .hub.client import describe
-from .load_management import is_load_management
+from .kinds import by_entry_kind
 from .load_management.diagnostics import config_entry_diagnostics
+from .load_management.manager import LoadManagementConfigEntry
 
 TO_REDACT = {CONF_PSK, CONF_HOST, "nonce"}
 
 
-async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: BalanceConfigEntry
-) -> dict[str, Any]:
+async def _async_hub_diagnostics(hass: HomeAssistant, entry: BalanceConfigEntry) -> dict[str, Any]:
     """Return the link state, the inventory and the live values of one hub."""
-    if is_load_management(entry):
-        return config_entry_diagnostics(entry)
     coordinator = entry.runtime_data.coordinator
     client = entry.runtime_data.client
     nodes: list[dict[str, Any]] = []
@@ -33,6 +30,7 @@ async def async_get_config_entry_diagnostics(
                 "info": describe(node.info),
                 "status": describe(node.status) if node.status else None,
                 "report_seq": node.report_seq,
+                "stale": node.stale,
                 "epoch": node.epoch,
                 "channels": [
                     {
@@ -74,3 +72,14 @@ async def async_get_config_entry_diagnostics(
         "hub_info": describe(coordinator.hub_info) if coordinator.hub_info else None,
         "nodes": nodes,
     }
+
+
+async def _async_load_management_diagnostics(
+    hass: HomeAssistant, entry: LoadManagementConfigEntry
+) -> dict[str, Any]:
+    return config_entry_diagnostics(entry)
+
+
+async_get_config_entry_diagnostics = by_entry_kind(
+    hub=_async_hub_diagnostics, load_management=_async_load_management_diagnostics
+)

@@ -1,7 +1,8 @@
-"""Number platform of BALANCE (load management: resident limit, max-off per load)."""
+"""Number platform of BALANCE: load management's limits (a hub has no numbers)."""
 
-from .load_management.number import async_setup_entry
+from .kinds import by_entry_kind, no_entities
+from .load_management import number as lm_number
 
 PARALLEL_UPDATES = 0
 
-__all__ = ["async_setup_entry"]
+async_setup_entry = by_entry_kind(hub=no_entities, load_management=lm_number.async_setup_entry)

@@ -1,7 +1,8 @@
-"""Select platform of BALANCE (load management: priority per managed load)."""
+"""Select platform of BALANCE: load management's priority per load (a hub has no selects)."""
 
-from .load_management.select import async_setup_entry
+from .kinds import by_entry_kind, no_entities
+from .load_management import select as lm_select
 
 PARALLEL_UPDATES = 0
 
-__all__ = ["async_setup_entry"]
+async_setup_entry = by_entry_kind(hub=no_entities, load_management=lm_select.async_setup_entry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -16,21 +17,24 @@ from homeassistant.const import (
     PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    Platform,
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfVolume,
     UnitOfVolumeFlowRate,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import BalanceConfigEntry, BalanceCoordinator, ChannelData, NodeData
-from .entity import BalanceEntity, BalanceNodeStatusEntity
+from .coordinator import BalanceConfigEntry, BalanceCoordinator
+from .entity import OBJECT_IDS, BalanceEntity, BalanceNodeStatusEntity, async_follow_nodes
 from .hub.messages import Medium, NodeStatus
-from .load_management import is_load_management
+from .inventory import ChannelData, NodeData
+from .kinds import by_entry_kind
 from .load_management import sensor as lm_sensor
+from .names import METER_NAMED, meter_placeholders
 
 PARALLEL_UPDATES = 0
 
@@ -39,8 +43,10 @@ PARALLEL_UPDATES = 0
 class BalanceChannelSensorDescription(SensorEntityDescription):
     """A sensor computed from one pulse channel."""
 
-    media: frozenset[Medium]
+    exists_fn: Callable[[ChannelData], bool]
     value_fn: Callable[[ChannelData], StateType]
+    named_key: str
+    """Translation key once the resident named the channel ("{name} power")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +71,10 @@ def _flow_m3_h(channel: ChannelData) -> float | None:
     return None if rate is None else round(rate, 4)
 
 
+def _metering(medium: Medium) -> Callable[[ChannelData], bool]:
+    return lambda channel: channel.medium is medium
+
+
 def _last_seen(status: NodeStatus) -> datetime | None:
     return datetime.fromtimestamp(status.last_seen, UTC) if status.last_seen else None
 
@@ -73,7 +83,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="energy",
         translation_key="energy",
-        media=frozenset({Medium.ELECTRICITY}),
+        named_key=METER_NAMED,
+        exists_fn=_metering(Medium.ELECTRICITY),
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -83,7 +94,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="heat",
         translation_key="heat",
-        media=frozenset({Medium.HEAT}),
+        named_key=METER_NAMED,
+        exists_fn=_metering(Medium.HEAT),
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -93,7 +105,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="water",
         translation_key="water",
-        media=frozenset({Medium.WATER}),
+        named_key=METER_NAMED,
+        exists_fn=_metering(Medium.WATER),
         device_class=SensorDeviceClass.WATER,
         native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -103,7 +116,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="gas",
         translation_key="gas",
-        media=frozenset({Medium.GAS}),
+        named_key=METER_NAMED,
+        exists_fn=_metering(Medium.GAS),
         device_class=SensorDeviceClass.GAS,
         native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -113,7 +127,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="power",
         translation_key="power",
-        media=frozenset({Medium.ELECTRICITY}),
+        named_key="power_named",
+        exists_fn=_metering(Medium.ELECTRICITY),
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -123,7 +138,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="heat_power",
         translation_key="heat_power",
-        media=frozenset({Medium.HEAT}),
+        named_key="power_named",
+        exists_fn=_metering(Medium.HEAT),
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -133,7 +149,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="water_flow",
         translation_key="water_flow",
-        media=frozenset({Medium.WATER}),
+        named_key="flow_named",
+        exists_fn=_metering(Medium.WATER),
         device_class=SensorDeviceClass.VOLUME_FLOW_RATE,
         native_unit_of_measurement=UnitOfVolumeFlowRate.LITERS_PER_MINUTE,
         state_class=SensorStateClass.MEASUREMENT,
@@ -143,7 +160,8 @@ CHANNEL_SENSORS: tuple[BalanceChannelSensorDescription, ...] = (
     BalanceChannelSensorDescription(
         key="gas_flow",
         translation_key="gas_flow",
-        media=frozenset({Medium.GAS}),
+        named_key="flow_named",
+        exists_fn=_metering(Medium.GAS),
         device_class=SensorDeviceClass.VOLUME_FLOW_RATE,
         native_unit_of_measurement=UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
@@ -195,41 +213,45 @@ NODE_SENSORS: tuple[BalanceNodeSensorDescription, ...] = (
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # changes at every report: opt in
         value_fn=_last_seen,
     ),
 )
 
 
-async def async_setup_entry(
+async def _async_setup_hub_entry(
     hass: HomeAssistant,
     entry: BalanceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add sensors for every node now and for nodes that join later."""
-    if is_load_management(entry):
-        await lm_sensor.async_setup_entry(hass, entry, async_add_entities)
-        return
     coordinator = entry.runtime_data.coordinator
 
-    @callback
-    def _add_node(node: NodeData) -> None:
+    def _entities(node: NodeData) -> list[SensorEntity]:
         entities: list[SensorEntity] = [
             BalanceChannelSensor(coordinator, node, channel, description)
             for channel in node.channels.values()
             for description in CHANNEL_SENSORS
-            if channel.medium in description.media
+            if description.exists_fn(channel)
         ]
-        if coordinator.is_radio_node(node.node_id):
+        if coordinator.inventory.is_radio_node(node.node_id):
             entities.extend(
                 BalanceNodeSensor(coordinator, node, description) for description in NODE_SENSORS
             )
-        async_add_entities(entities)
+        return entities
 
-    entry.async_on_unload(coordinator.async_add_node_listener(_add_node))
+    async_follow_nodes(coordinator, entry, async_add_entities, _entities)
+
+
+async_setup_entry = by_entry_kind(
+    hub=_async_setup_hub_entry, load_management=lm_sensor.async_setup_entry
+)
 
 
 class BalanceChannelSensor(BalanceEntity, SensorEntity):
     """Total, power or flow of one meter channel."""
+
+    entity_domain = Platform.SENSOR
 
     entity_description: BalanceChannelSensorDescription
 
@@ -241,9 +263,17 @@ class BalanceChannelSensor(BalanceEntity, SensorEntity):
         description: BalanceChannelSensorDescription,
     ) -> None:
         """Bind to one channel."""
-        super().__init__(coordinator, node, description, f"{channel.channel}-{description.key}")
+        super().__init__(
+            coordinator,
+            node,
+            description,
+            f"{channel.channel}-{description.key}",
+            f"{OBJECT_IDS[description.key]}_{channel.channel}",
+        )
         self.channel_no = channel.channel
-        self._attr_translation_placeholders = {"channel": channel.name or str(channel.channel)}
+        if channel.name:
+            self._attr_translation_key = description.named_key
+        self._attr_translation_placeholders = meter_placeholders(node, channel)
 
     @property
     def channel(self) -> ChannelData | None:
@@ -263,9 +293,21 @@ class BalanceChannelSensor(BalanceEntity, SensorEntity):
         channel = self.channel
         return None if channel is None else self.entity_description.value_fn(channel)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """A total's implausible report, held back or not counted (docs/statistics.md)."""
+        channel = self.channel
+        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            return None
+        if channel is None or channel.total.flag is None:
+            return None
+        return {"implausible_report": channel.total.flag.as_dict()}
+
 
 class BalanceNodeSensor(BalanceNodeStatusEntity, SensorEntity):
     """Battery, radio and reachability of a D100FC node."""
+
+    entity_domain = Platform.SENSOR
 
     entity_description: BalanceNodeSensorDescription
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import BalanceConfigEntry, BalanceCoordinator, NodeData
-from .entity import BalanceEntity
-from .load_management import is_load_management
+from .coordinator import BalanceConfigEntry, BalanceCoordinator
+from .entity import BalanceEntity, async_follow_nodes
+from .inventory import NodeData
+from .kinds import by_entry_kind
 from .load_management import switch as lm_switch
 
 PARALLEL_UPDATES = 1
@@ -18,32 +20,37 @@ PARALLEL_UPDATES = 1
 OUTPUT = SwitchEntityDescription(key="output", translation_key="output")
 
 
-async def async_setup_entry(
+async def _async_setup_hub_entry(
     hass: HomeAssistant,
     entry: BalanceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add one switch per contactor output, now and for nodes that join later."""
-    if is_load_management(entry):
-        await lm_switch.async_setup_entry(hass, entry, async_add_entities)
-        return
     coordinator = entry.runtime_data.coordinator
 
-    @callback
-    def _add_node(node: NodeData) -> None:
-        async_add_entities(
+    async_follow_nodes(
+        coordinator,
+        entry,
+        async_add_entities,
+        lambda node: [
             BalanceOutputSwitch(coordinator, node, output) for output in range(node.info.outputs)
-        )
+        ],
+    )
 
-    entry.async_on_unload(coordinator.async_add_node_listener(_add_node))
+
+async_setup_entry = by_entry_kind(
+    hub=_async_setup_hub_entry, load_management=lm_switch.async_setup_entry
+)
 
 
 class BalanceOutputSwitch(BalanceEntity, SwitchEntity):
     """A contactor output; its state is what the hub reports, never assumed."""
 
+    entity_domain = Platform.SWITCH
+
     def __init__(self, coordinator: BalanceCoordinator, node: NodeData, output: int) -> None:
         """Bind to one output of a node."""
-        super().__init__(coordinator, node, OUTPUT, f"output-{output}")
+        super().__init__(coordinator, node, OUTPUT, f"output-{output}", f"output_{output + 1}")
         self.output = output
         self._attr_translation_placeholders = {"output": str(output + 1)}
 

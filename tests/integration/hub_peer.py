@@ -17,11 +17,12 @@ from typing import Any
 from custom_components.balance.hub.auth import (
     HOST_LABEL,
     HUB_LABEL,
+    link_keys,
     new_nonce,
     proof,
     session_key,
 )
-from custom_components.balance.hub.frame import FrameDecoder, encode_frame
+from custom_components.balance.hub.frame import FrameDecoder, FrameKey, encode_frame
 from custom_components.balance.hub.messages import (
     ALL_CHANNELS,
     ALL_NODES,
@@ -130,7 +131,8 @@ class _Link:
         self.peer = peer
         self.write_raw = writer
         self.decoder = FrameDecoder()
-        self.key: bytes | None = None
+        self.key: FrameKey | None = None
+        self.sealed = False  # the host's HELLO carries ENCRYPTION: sealed after AUTH
         self.authed = False
         self.seq = 0
         self.host_nonce = b""
@@ -264,7 +266,9 @@ class HubPeer:
             return
         if isinstance(message, Hello):
             link.host_nonce = message.nonce
-            caps = st.capabilities | (Capability.AUTH_REQUIRED if self.psk else 0)
+            link.sealed = bool(message.capabilities & Capability.ENCRYPTION)
+            keyed = Capability.AUTH_REQUIRED | Capability.ENCRYPTION
+            caps = st.capabilities | (keyed if self.psk else 0)
             link.send(
                 Hello(st.version, st.min_version, Role.HUB, caps, link.hub_nonce, st.hub_id),
                 plain=True,
@@ -280,8 +284,12 @@ class HubPeer:
                     if writer.write == link.write_raw:
                         writer.close()
                 return
-            link.key = key
-            link.decoder.set_key(key)
+            if link.sealed:
+                link.key, receive_key = link_keys(key, Role.HUB)
+                link.decoder.set_key(receive_key)
+            else:
+                link.key = key
+                link.decoder.set_key(key)
             link.authed = True
             link.send(AuthResult(AuthStatus.OK, proof(key, HUB_LABEL)))
             return

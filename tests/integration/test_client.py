@@ -121,11 +121,12 @@ async def test_supervisor_reconnects_and_resets_backoff(
     await client.disconnect()  # twice is harmless
 
 
-async def test_supervisor_stops_on_auth_error() -> None:
-    """A hub that changed its key: the supervisor stops and reports the auth error."""
+async def test_supervisor_retries_after_auth_error() -> None:
+    """A hub that changed its key: reported, retried seldom, and the link recovers when the
+    key is right again."""
     peer = HubPeer(psk=PSK)
     await peer.start_tcp()
-    client = HubClient(host="127.0.0.1", port=peer.port, psk=PSK,
+    client = HubClient(host="127.0.0.1", port=peer.port, psk=PSK, auth_retry=0.05,
                        backoff=Backoff(minimum=0.01, maximum=0.02))  # fmt: skip
     events: list[HubError | None] = []
     client.add_connection_listener(lambda _up, err: events.append(err))
@@ -134,7 +135,10 @@ async def test_supervisor_stops_on_auth_error() -> None:
     client.start()
     peer.psk = bytes(32)
     await peer.drop()
-    await eventually(lambda: any(isinstance(e, HubAuthError) for e in events))
+    await eventually(lambda: sum(isinstance(e, HubAuthError) for e in events) >= 2)
+    peer.psk = PSK
+    await eventually(lambda: events[-1] is None)
+    assert client.connected and client.authenticated
     await client.disconnect()
     await peer.stop()
 

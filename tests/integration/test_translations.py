@@ -12,11 +12,21 @@ from custom_components.balance.binary_sensor import (
     OUT_OF_RANGE,
     SAFETY_ALARMS,
 )
+from custom_components.balance.const import MEDIUM_KEYS
+from custom_components.balance.hub.messages import Medium
+from custom_components.balance.names import TOTAL_KEYS
 from custom_components.balance.sensor import CHANNEL_SENSORS, NODE_SENSORS
 from custom_components.balance.switch import OUTPUT
 
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "balance"
-OWN_MODULES = ("config_flow.py", "coordinator.py", "__init__.py")
+OWN_MODULES = (
+    "config_flow.py",
+    "options_flow.py",
+    "coordinator.py",
+    "repairs.py",
+    "hub_entry.py",
+    "__init__.py",
+)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -55,10 +65,27 @@ def test_every_used_key_is_translated() -> None:
         assert key in strings["exceptions"] or key in strings["issues"], key
     for kind in ("open_circuit", "short_circuit", "magnetic"):
         assert f"plausibility_{kind}" in strings["issues"]
-    flow = (PACKAGE / "config_flow.py").read_text()
+    flow = "\n".join((PACKAGE / name).read_text() for name in ("config_flow.py", "options_flow.py"))
     for reason in re.findall(r'reason="([a-z_]+)"', flow):
         assert reason in strings["config"]["abort"] or reason in strings["options"]["abort"]
     for error in ("cannot_connect", "invalid_key", "invalid_auth", "key_required",
                   "incompatible", "unknown"):  # fmt: skip
         assert error in strings["config"]["error"]
         assert error in strings["config"]["abort"]  # USB discovery aborts with these
+
+
+def test_meter_and_module_names_are_translated() -> None:
+    """Every name a meter, its alarms or a radio module can get exists in both languages."""
+    for name in ("strings.json", "translations/ro.json"):
+        strings = _load(name)
+        sensors, binary = strings["entity"]["sensor"], strings["entity"]["binary_sensor"]
+        for description in CHANNEL_SENSORS:
+            assert "{number}" in sensors[str(description.translation_key)]["name"]
+            assert "{name}" in sensors[description.named_key]["name"]
+        for alarm in CHANNEL_ALARMS:
+            for kind in (*MEDIUM_KEYS.values(), "named"):
+                text = binary[f"{alarm.key}_{kind}"]["name"]
+                assert ("{name}" if kind == "named" else "{number}") in text, (name, alarm.key)
+        assert "{node}" in strings["device"]["radio_module"]["name"]
+        assert binary["battery_low"]["name"] != "Battery"
+        assert sensors[TOTAL_KEYS[Medium.HEAT]]["name"]
