@@ -42,6 +42,9 @@ from .selection import Candidate, select_shed
 
 _NO_DEADLINE_RANK = -1e12
 _NO_DEADLINE_WAIT_S = 6 * 3600.0
+# setpoint, its time, the power and the phase readings it replaced: to drop a setpoint again
+_SetpointUndo = tuple[float | None, float, float, Mapping[str, float]]
+
 TOTAL = "total"  # the whole-house dimension; phases are "L1", "L2", "L3"
 
 
@@ -77,7 +80,7 @@ class DlmEngine:
         self._shed_this_update = False
         self._last_on_s = float("-inf")
         self._actions: list[Action] = []
-        self._set_this_update: dict[str, tuple[Action, float | None, float]] = {}
+        self._set_this_update: dict[str, tuple[Action, _SetpointUndo]] = {}
         self.profiles = {
             i: DemandProfile() for i, r in self._loads.items() if r.cfg.priority is Priority.GREEN
         }  # per green load: the house's demand without it
@@ -345,9 +348,23 @@ class DlmEngine:
         """House (and phase) power corrected for commands sent but not yet followed."""
         self._est = {TOTAL: house_w, **self._phase_read}
         for runtime in self._loads.values():
-            delta = self._in_estimate(runtime) - runtime.draw_w()
+            expected = self._in_estimate(runtime)
             for dim in self._est:
-                self._est[dim] += delta * self._weight(runtime, dim)
+                seen = self._in_reading(runtime, dim)
+                self._est[dim] += (expected - seen) * self._weight(runtime, dim)
+
+    def _in_reading(self, runtime: LoadRuntime, dim: str) -> float:
+        """What a reading holds of a load: a phase reading unchanged since the load's setpoint
+        changed (within `settle_s`) lags and still holds the power from before, as if the
+        command were pending; otherwise what the load draws now."""
+        if (
+            dim != TOTAL
+            and runtime.cfg.modulating
+            and (self._now or 0.0) - runtime.setpoint_at_s < self._cfg.settle_s
+            and runtime.setpoint_phase_w.get(dim) == self._phase_read.get(dim)
+        ):
+            return runtime.setpoint_from_w
+        return runtime.draw_w()
 
     def _adjust(self, runtime: LoadRuntime, before_w: float) -> None:
         """Move the estimates by the change of a load's contribution since `before_w`."""
@@ -924,10 +941,15 @@ class DlmEngine:
         self, runtime: LoadRuntime, watts: float, reason: ActionReason, now_s: float
     ) -> None:
         before = self._in_estimate(runtime)
-        undo = (runtime.setpoint_w, runtime.setpoint_at_s)
-        action = runtime.set_power(watts, reason, now_s)
+        undo: _SetpointUndo = (
+            runtime.setpoint_w,
+            runtime.setpoint_at_s,
+            runtime.setpoint_from_w,
+            runtime.setpoint_phase_w,
+        )
+        action = runtime.set_power(watts, reason, now_s, self._phase_read)
         self._actions.append(action)
-        self._set_this_update[runtime.cfg.load_id] = (action, *undo)
+        self._set_this_update[runtime.cfg.load_id] = (action, undo)
         self._adjust(runtime, before)
 
     def _undo_set_power(self, runtime: LoadRuntime) -> None:
@@ -935,10 +957,15 @@ class DlmEngine:
         entry = self._set_this_update.pop(runtime.cfg.load_id, None)
         if entry is None:
             return
-        action, setpoint, at_s = entry
+        action, undo = entry
         before = self._in_estimate(runtime)
         self._actions.remove(action)
-        runtime.setpoint_w, runtime.setpoint_at_s = setpoint, at_s
+        (
+            runtime.setpoint_w,
+            runtime.setpoint_at_s,
+            runtime.setpoint_from_w,
+            runtime.setpoint_phase_w,
+        ) = undo
         runtime.setpoint_changes -= 1
         self._adjust(runtime, before)
 
@@ -969,7 +996,7 @@ class DlmEngine:
             current = runtime.setpoint_w
             differs = current is None or abs(start - current) >= runtime.cfg.setpoint_deadband_w
             if differs and runtime.setpoint_ready(now_s):
-                self._actions.append(runtime.set_power(start, reason, now_s))
+                self._actions.append(runtime.set_power(start, reason, now_s, self._phase_read))
             elif current is not None and current > start + runtime.cfg.setpoint_deadband_w:
                 return False  # its old setpoint would not fit and may not change yet
             elif current is not None:

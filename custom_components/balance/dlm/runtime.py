@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .models import (
     Action,
@@ -43,6 +44,8 @@ class LoadRuntime:
     defer_overridden: bool = False
     setpoint_w: float | None = None  # modulating: last commanded (or reported) setpoint
     setpoint_at_s: float = float("-inf")
+    setpoint_from_w: float = 0.0  # modulating: what it drew when the last setpoint was sent
+    setpoint_phase_w: Mapping[str, float] = field(default_factory=dict)  # phase readings then
     setpoint_changes: int = 0
     start_w: float | None = None  # modulating: setpoint a pending turn-on starts at
     plugged: bool | None = None
@@ -95,8 +98,13 @@ class LoadRuntime:
         """True when a new setpoint may be sent (rate limit)."""
         return now_s - self.setpoint_at_s >= self.cfg.setpoint_interval_s
 
-    def set_power(self, watts: float, reason: ActionReason, now_s: float) -> Action:
-        """Record a new setpoint and return its command."""
+    def set_power(
+        self, watts: float, reason: ActionReason, now_s: float, phase_w: Mapping[str, float]
+    ) -> Action:
+        """Record a new setpoint (with the power and the phase readings it replaces) and
+        return its command."""
+        self.setpoint_from_w = self.draw_w()
+        self.setpoint_phase_w = dict(phase_w)
         self.setpoint_w = watts
         self.setpoint_at_s = now_s
         self.setpoint_changes += 1
