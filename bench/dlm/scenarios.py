@@ -19,7 +19,6 @@ from .engine import (
     ActionKind,
     CapacityTarget,
     DlmEngine,
-    EngineConfig,
     GreenPlan,
     Limits,
     LoadConfig,
@@ -41,24 +40,10 @@ from .house import (
     Programme,
     RoomHeater,
 )
+from .strategies import ENGINE_CONFIG, YELLOW_MAX_OFF_S, YELLOW_MIN_ON_S
 
 STEP_S = 60
-MAX_OFF_S = 900.0
-MIN_ON_S = 300.0
 PERIOD_S = 900
-CONFIG = EngineConfig(
-    reaction_s=60.0,
-    debounce_s=0.0,
-    restore_gap_s=60.0,
-    restore_margin_w=300.0,
-    restore_lookback_s=600.0,
-    min_off_s=120.0,
-    rotate_lead_s=60.0,
-    green_slack_s=1800.0,
-    sensor_timeout_s=300.0,
-    settle_s=30.0,
-    raise_lookback_s=120.0,
-)
 FRIDGE_MAX_C = 6.5
 BOILER_MIN_C = 45.0
 ROOM_BAND_K = 1.5  # room deficit counts below the thermostat setpoint minus this
@@ -252,7 +237,7 @@ class EngineController(Controller):
             if total is None and scenario.phase_w is not None:
                 total = scenario.phase_w * scenario.phases
             limits = Limits(resident_w=total)
-        self.engine = DlmEngine(loads, CONFIG, limits)
+        self.engine = DlmEngine(loads, ENGINE_CONFIG, limits)
 
     @staticmethod
     def _config(a: Appliance, modern: bool) -> LoadConfig:
@@ -263,8 +248,8 @@ class EngineController(Controller):
             a.name,
             priority,
             a.rated_w,
-            min_on_s=MIN_ON_S if yellow else 60.0,
-            max_off_s=MAX_OFF_S,
+            min_on_s=YELLOW_MIN_ON_S if yellow else 60.0,
+            max_off_s=YELLOW_MAX_OFF_S,
             kind=kind,
             min_w=a.min_w if modern else None,
             max_w=a.rated_w if modern and kind is not LoadKind.SWITCH else None,
@@ -458,7 +443,7 @@ def simulate(
             period_wh = 0.0
         for name, steps in off_steps.items():
             off_steps[name] = 0 if house.appliances[name].supplied else steps + 1
-            if off_steps[name] * STEP_S == MAX_OFF_S + STEP_S:
+            if off_steps[name] * STEP_S == YELLOW_MAX_OFF_S + STEP_S:
                 figures.yellow_violations += 1
         fridge = house.appliances.get("fridge")
         if isinstance(fridge, Fridge):

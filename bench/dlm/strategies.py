@@ -27,6 +27,7 @@ ENGINE_CONFIG = EngineConfig(
     green_slack_s=1800.0,
     sensor_timeout_s=300.0,
     settle_s=30.0,
+    raise_lookback_s=120.0,
 )
 YELLOW_MAX_OFF_S = 900.0
 YELLOW_MIN_ON_S = 300.0

@@ -41,6 +41,26 @@ PLAUSIBILITY_KINDS: Final[dict[AlarmKind, ChannelFlag]] = {
 }
 
 
+@callback
+def raise_issue(
+    hass: HomeAssistant,
+    issue_id: str,
+    severity: ir.IssueSeverity,
+    translation_key: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Create (or update) a BALANCE repair issue the user cannot fix from the dialog."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=severity,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+
+
 class HubRepairs:
     """Creates and deletes the repair issues of one hub."""
 
@@ -65,17 +85,12 @@ class HubRepairs:
         if not status.flags & NodeFlag.BATTERY_LOW:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
+        raise_issue(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="battery_low",
-            translation_placeholders={
-                "node": self._node_name(status.node_id),
-                "percent": str(status.battery_pct),
-            },
+            ir.IssueSeverity.WARNING,
+            "battery_low",
+            {"node": self._node_name(status.node_id), "percent": str(status.battery_pct)},
         )
 
     @callback
@@ -97,17 +112,12 @@ class HubRepairs:
         @callback
         def _lasting(_now: Any) -> None:
             self._plausibility_timers[key] = lambda: None
-            ir.async_create_issue(
+            raise_issue(
                 self.hass,
-                DOMAIN,
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=f"plausibility_{kind.name.lower()}",
-                translation_placeholders={
-                    "node": self._node_name(node_id),
-                    "channel": str(channel),
-                },
+                ir.IssueSeverity.ERROR,
+                f"plausibility_{kind.name.lower()}",
+                {"node": self._node_name(node_id), "channel": str(channel)},
             )
 
         self._plausibility_timers[key] = async_call_later(
@@ -130,16 +140,12 @@ class HubRepairs:
             "step": f"{flag.pulses / total.pulses_per_unit:.3f} {unit}",
             "maximum": f"{total.max_rate:g} {rate_unit}",
         }
-        ir.async_create_issue(
+        raise_issue(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=(
-                "counter_epoch_flapping" if flag.reason is Reason.EPOCH else "counter_implausible"
-            ),
-            translation_placeholders=placeholders,
+            ir.IssueSeverity.WARNING,
+            "counter_epoch_flapping" if flag.reason is Reason.EPOCH else "counter_implausible",
+            placeholders,
         )
 
     @callback
@@ -149,14 +155,12 @@ class HubRepairs:
         if target is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
+        raise_issue(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="downgrade",
-            translation_placeholders={"hub": self.hub_id, "target": target},
+            ir.IssueSeverity.ERROR,
+            "downgrade",
+            {"hub": self.hub_id, "target": target},
         )
 
     @callback
@@ -173,16 +177,10 @@ class HubRepairs:
     @callback
     def firmware_outdated(self, firmware: str) -> None:
         """Raise the firmware issue (also when the hub refused our protocol version)."""
-        ir.async_create_issue(
+        raise_issue(
             self.hass,
-            DOMAIN,
             f"firmware_outdated_{self.hub_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="firmware_outdated",
-            translation_placeholders={
-                "hub": self.hub_id,
-                "firmware": firmware,
-                "minimum": MIN_HUB_FIRMWARE,
-            },
+            ir.IssueSeverity.ERROR,
+            "firmware_outdated",
+            {"hub": self.hub_id, "firmware": firmware, "minimum": MIN_HUB_FIRMWARE},
         )

@@ -10,6 +10,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN  # noqa: TID252
 from ..dlm import EngineState, LoadStatus  # noqa: TID252
+from ..repairs import raise_issue  # noqa: TID252
 from .const import (
     ISSUE_DEADLINE_AT_RISK,
     ISSUE_LOAD_FAILED,
@@ -72,15 +73,7 @@ class IssueTracker:
             )
         for issue_id, (key, placeholders) in wanted.items():
             if issue_id not in self._raised:
-                ir.async_create_issue(
-                    self._hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key=key,
-                    translation_placeholders=placeholders,
-                )
+                raise_issue(self._hass, issue_id, ir.IssueSeverity.WARNING, key, placeholders)
         for issue_id in self._raised - wanted.keys():
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
         self._raised = set(wanted)
