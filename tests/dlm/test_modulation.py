@@ -26,6 +26,7 @@ from custom_components.balance.dlm import (
     PersistedState,
     Priority,
 )
+from custom_components.balance.dlm.capacity import CapacityTracker
 from tests.dlm.mod_house import ModHouse
 
 CFG = EngineConfig(
@@ -428,3 +429,65 @@ def test_lagging_phase_reading_after_a_lowered_setpoint_does_not_cut_the_charger
     assert not any(a.kind is ActionKind.TURN_OFF for a in stale), stale
     assert update(4.0, lowered.power_w, 1500.0 + lowered.power_w) == []
     assert engine.state().loads["ev"].status is LoadStatus.REDUCED
+
+
+def test_capacity_late_red_spike_stays_under_the_target() -> None:
+    """Cooking and a kettle in the last minutes of a period, seen one 60 s update late: the
+    charger ran under the target minus a kettle's energy, so the period ends under it."""
+    loads = [charger()]
+    limits = Limits(hard_w=9000, capacity=CapacityTarget(2500, 900))
+
+    def base(now_s: float) -> dict[str, float]:
+        return l1(3500.0 if 900 + 720 <= now_s < 900 + 900 else 500.0)
+
+    h = ModHouse.build(DlmEngine(loads, CFG, limits), loads, base)
+    h.run(0, 900 * 3, dt_s=60)
+    cap = h.engine.state().capacity
+    assert cap is not None and cap.month_peak_w <= 2500
+    assert cap.month_peak_w > 1500  # the charger still ran
+    assert h.engine.state().loads["ev"].status is LoadStatus.REDUCED
+
+
+def test_capacity_pauses_a_committed_switch_green_for_a_red_spike() -> None:
+    """A committed washer (2 kW, slack left) is paused while a kettle would spend the period's
+    budget, comes back when it fits, and is protected again once its slack is nearly gone."""
+    washer = LoadConfig("washer", Priority.GREEN, 2000, min_on_s=10)
+    limits = Limits(hard_w=9000, capacity=CapacityTarget(2500, 900))
+
+    def base(now_s: float) -> dict[str, float]:
+        return l1(2370.0 if 60 <= now_s < 240 else 370.0)
+
+    h = ModHouse.build(DlmEngine([washer], CFG, limits), [washer], base)
+    h.engine.set_plan("washer", GreenPlan(remaining_s=1200, deadline_s=1200 + 600))
+    h.run(0, 900, dt_s=5)
+    offs = [t for t, a in h.log if a.kind is ActionKind.TURN_OFF]
+    ons = [t for t, a in h.log if a.kind is ActionKind.TURN_ON]
+    assert offs and 60 <= offs[0] < 240
+    assert ons and ons[0] > offs[0] and h.on["washer"]
+    h.run(900, 1800, dt_s=5)
+    cap = h.engine.state().capacity
+    assert cap is not None and cap.month_peak_w <= 2500
+
+
+def test_committed_switch_green_is_not_paused_for_other_soft_limits() -> None:
+    washer = LoadConfig("washer", Priority.GREEN, 2000, min_on_s=10)
+
+    def base(now_s: float) -> dict[str, float]:
+        return l1(2370.0 if 60 <= now_s < 240 else 370.0)
+
+    h = ModHouse.build(DlmEngine([washer], CFG, Limits(resident_w=2500)), [washer], base)
+    h.engine.set_plan("washer", GreenPlan(remaining_s=1200, deadline_s=1200 + 600))
+    h.run(0, 900, dt_s=5)
+    assert h.on["washer"] and not h.log
+
+
+def test_capacity_spike_reserve_shrinks_as_the_period_ends() -> None:
+    tracker = CapacityTracker()
+    target = CapacityTarget(2500, 900)
+    tracker.observe(target, 0.0, 0.0, 0.0)
+    assert tracker.budget_w(target, 0.0) == 2500
+    assert tracker.budget_w(target, 0.0, 2000, 180) == pytest.approx(2500 - 400)
+    # with 60 s left only a minute of the spike can still come: the reserve is 1/3 of it
+    tracker.observe(target, 840.0, 2000.0, 840.0)
+    left_wh = 625 - 2000 * 840 / 3600
+    assert tracker.budget_w(target, 840.0, 2000, 180) == pytest.approx((left_wh - 2000 / 60) * 60)

@@ -42,6 +42,7 @@ from .selection import Candidate, select_shed
 
 _NO_DEADLINE_RANK = -1e12
 _NO_DEADLINE_WAIT_S = 6 * 3600.0
+_PAUSE_FLOOR_S = 120.0  # a paused committed green is back on with this much slack left
 # setpoint, its time, the power and the phase readings it replaced: to drop a setpoint again
 _SetpointUndo = tuple[float | None, float, float, Mapping[str, float]]
 
@@ -310,6 +311,8 @@ class DlmEngine:
         if lim.capacity is not None and self._now is not None:
             budget = self._capacity.budget_w(lim.capacity, self._now)
             if steady:
+                spike_w, spike_s = self._cfg.capacity_spike_w, self._cfg.capacity_spike_s
+                budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, spike_s)
                 budget = min(budget, lim.capacity.target_w)
             terms.append((budget - self._cfg.capacity_margin_w, LimitReason.CAPACITY))
         for value, why in terms:
@@ -669,6 +672,11 @@ class DlmEngine:
             if target - current >= runtime.cfg.setpoint_deadband_w:
                 self._set_power(runtime, target, ActionReason.DEADLINE, now_s)
 
+    def _fits_budget(self, runtime: LoadRuntime) -> bool:
+        """True when the load fits under the period's whole remaining budget now."""
+        limit = self.effective_limit()[0]
+        return limit is None or self._est[TOTAL] + runtime.restore_w() <= limit
+
     def _headroom_for(self, runtime: LoadRuntime) -> float:
         """How much more a load may draw now under every limit (by the current estimate)."""
         room = float("inf")
@@ -684,6 +692,8 @@ class DlmEngine:
             return
         for runtime in self._held_in_restore_order(now_s):
             if self._committed(runtime, now_s):
+                if self._pausable(runtime, now_s) and not self._fits_budget(runtime):
+                    continue
                 if runtime.cfg.modulating:
                     start = min(self._top(runtime), self._required(runtime, now_s))
                     runtime.start_w = max(runtime.cfg.min_w or 0.0, start)
@@ -842,9 +852,17 @@ class DlmEngine:
         """A committed green that is not shed for a soft limit: a switch load (it cannot run
         at less), or a modulating one allowed above the soft terms. A modulating green without
         that permission stays under the soft terms (down to off) and shows its shortfall."""
-        if not self._committed(runtime, now_s):
+        if not self._committed(runtime, now_s) or self._pausable(runtime, now_s):
             return False
         return not runtime.cfg.modulating or runtime.cfg.exceed_soft
+
+    def _pausable(self, runtime: LoadRuntime, now_s: float) -> bool:
+        """A committed switch green that a capacity period may pause: the capacity budget binds
+        and its slack exceeds the pause floor (a red spike costs minutes, not the deadline)."""
+        if runtime.cfg.modulating or self._soft()[1] is not LimitReason.CAPACITY:
+            return False
+        slack = self._slack(runtime, now_s)
+        return slack is not None and slack > _PAUSE_FLOOR_S
 
     def _defer_wanted(self, runtime: LoadRuntime, now_s: float) -> bool:
         """True when a green load should stay off for now."""

@@ -114,6 +114,8 @@ class EngineConfig:
     # remaining run, if shorter) looks quiet in the learned profile; 0 disables the foresight
     busy_share: float = 0.0  # "looks busy": more than this share of past days went over
     capacity_margin_w: float = 100.0  # kept below a capacity period's remaining budget
+    capacity_spike_w: float = 2000.0  # turn-ons and raises keep back the energy of a red
+    capacity_spike_s: float = 180.0  # spike this large and long (a kettle) in every period
     setpoint_margin_w: float = 150.0  # a raised setpoint leaves this much under the limit
     raise_lookback_s: float = 120.0  # setpoints are raised on the peak of this recent window
     forecast_every_s: float = 900.0  # how often a job's expected energy is recomputed
@@ -136,6 +138,8 @@ class EngineConfig:
             "settle_s",
             "busy_horizon_s",
             "capacity_margin_w",
+            "capacity_spike_w",
+            "capacity_spike_s",
             "setpoint_margin_w",
             "raise_lookback_s",
             "forecast_every_s",
