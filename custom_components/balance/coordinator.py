@@ -49,6 +49,8 @@ from .hub.messages import (
     NodeInfo,
     NodeStatus,
     OutputAck,
+    OutputLevel,
+    OutputLevelAck,
     OutputResult,
     OutputState,
 )
@@ -328,6 +330,11 @@ class BalanceCoordinator:
                     self._schedule_refresh()  # an output added to a known node
                 node.outputs[message.output] = message
                 self._notify(message.node_id)
+        elif isinstance(message, OutputLevel):
+            node = self._node(message.node_id)
+            if node is not None:
+                node.levels[message.output] = message.milliamps
+                self._notify(message.node_id)
         elif isinstance(message, Alarm):
             self._on_alarm(message)
         elif isinstance(message, HubInfo):
@@ -420,6 +427,27 @@ class BalanceCoordinator:
             node.outputs[output] = OutputState(
                 node_id, output, ack.state, 0, previous.hub_time if previous else 0
             )
+            self._notify(node_id)
+        if ack.result != OutputResult.OK:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="output_refused",
+                translation_placeholders={"result": OutputResult(ack.result).name.lower()},
+            )
+
+    async def async_set_output_level(self, node_id: int, output: int, milliamps: int) -> None:
+        """Set an output's current limit and record the limit the hub reports in force."""
+        try:
+            ack: OutputLevelAck = await self.client.set_output_level(node_id, output, milliamps)
+        except HubError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="output_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        node = self.nodes.get(node_id)
+        if node is not None and ack.result != OutputResult.UNKNOWN_OUTPUT:
+            node.levels[output] = ack.milliamps
             self._notify(node_id)
         if ack.result != OutputResult.OK:
             raise HomeAssistantError(

@@ -20,7 +20,12 @@ from .coordinator import BalanceConfigEntry, BalanceCoordinator, BalanceRuntimeD
 from .hub import HubClient, parse_psk
 from .totals import totals_store
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 def create_client(data: Mapping[str, Any], **kwargs: Any) -> HubClient:

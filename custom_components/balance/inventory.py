@@ -79,6 +79,8 @@ class NodeData:
     channels: dict[int, ChannelData] = field(default_factory=dict)
     status: NodeStatus | None = None
     outputs: dict[int, OutputState] = field(default_factory=dict)
+    levels: dict[int, int] = field(default_factory=dict)
+    """Current setpoint in force (mA) per output that takes one, as the hub reported it."""
     alarms: dict[tuple[int, int], bool] = field(default_factory=dict)
     report_seq: int | None = None
     epoch: int | None = None

@@ -9,7 +9,13 @@ from .archive import HOUR_S, Archive
 from .guard import Guard, power_w
 from .link import ERROR_BUSY, ERROR_UNKNOWN_TYPE, MAX_SESSIONS
 from .nodes import CHANNELS_PER_NODE
-from .outputs import CAUSE_HOST, RESULT_UNKNOWN_OUTPUT, OutputBank
+from .outputs import (
+    CAUSE_HOST,
+    RESULT_HARDWARE_FAULT,
+    RESULT_OK,
+    RESULT_UNKNOWN_OUTPUT,
+    OutputBank,
+)
 from .protocol import TYPES, MessageError, decode_payload, encode_payload
 from .pulses import FLAG_MAGNETIC, FLAG_OPEN_CIRCUIT, FLAG_SHORT_CIRCUIT, RateTable
 from .store import CounterStore, atomic_write, read_checked
@@ -89,6 +95,7 @@ class Hub:
             TYPES["error"]: _ignore,
             TYPES["hub_info_request"]: self._hub_info,
             TYPES["output_set"]: self._output_set,
+            TYPES["output_level_set"]: self._output_level_set,
             TYPES["archive_request"]: self._archive_request,
             TYPES["guard_policy"]: self._guard_policy,
             TYPES["heartbeat"]: self._heartbeat,
@@ -402,7 +409,8 @@ class Hub:
                              "flags": c.supervised_flags} for c in self.channels]
                 session.send_named("node_info", node_id=HUB_NODE, kind=KIND_HUB,
                                    firmware=FIRMWARE_VERSION, channels=channels,
-                                   outputs=len(self.outputs))
+                                   outputs=len(self.outputs),
+                                   level_outputs=self.outputs.level_mask())
                 continue
             media = self.node_media.get(node_id, ())
             count = self.nodes.get(node_id).channel_count
@@ -422,6 +430,9 @@ class Hub:
         for index, output in enumerate(self.outputs.outputs):
             session.send_named("output_state", node_id=HUB_NODE, output=index,
                                state=output.state, cause=output.cause, hub_time=unix)
+            if output.level:
+                session.send_named("output_level", node_id=HUB_NODE, output=index,
+                                   milliamps=output.level_ma, hub_time=unix)
         for key, (since, value) in list(self.alarms.items()):
             await session.room()
             self._send_alarm(session, key, 1, since, value)
@@ -435,6 +446,20 @@ class Hub:
             result, state = self.outputs.set(command["output"], command["state"], CAUSE_HOST)
             self.guard.release(command["output"])
         session.send_named("output_ack", cmd_id=command["cmd_id"], result=result, state=state)
+
+    def _output_level_set(self, session, command):
+        if command["node_id"] != HUB_NODE:
+            result, milliamps = RESULT_UNKNOWN_OUTPUT, 0
+        else:
+            index = command["output"]
+            result, milliamps = self.outputs.set_level(index, command["milliamps"])
+            if result in (RESULT_OK, RESULT_HARDWARE_FAULT):
+                unix = int(self.clock.unix())
+                self._broadcast(lambda s: s.send_named("output_level", node_id=HUB_NODE,
+                                                       output=index, milliamps=milliamps,
+                                                       hub_time=unix))
+        session.send_named("output_level_ack", cmd_id=command["cmd_id"], result=result,
+                           milliamps=milliamps)
 
     def _guard_policy(self, session, policy):
         status = self.guard.set_policy(policy)

@@ -21,14 +21,21 @@ RESULT_REFUSED = const(2)
 RESULT_HARDWARE_FAULT = const(3)
 
 
+LEVEL_MIN_MA = const(6000)  # IEC 61851 minimum charging current; 0 pauses
+LEVEL_MAX_MA = const(32000)
+
+
 class Output:
     """One contactor: `coil` is a pin-like object (value(0|1)); `feedback`, if given, reads the
-    contactor's auxiliary contact (1 = load powered) to detect a stuck or unpowered contactor."""
+    contactor's auxiliary contact (1 = load powered) to detect a stuck or unpowered contactor.
+    `level`, if given, sets the load's current limit (mA) and returns the limit in force."""
 
-    def __init__(self, name, coil, feedback=None):
+    def __init__(self, name, coil, feedback=None, level=None):
         self.name = name
         self.coil = coil
         self.feedback = feedback
+        self.level = level
+        self.level_ma = LEVEL_MAX_MA if level else 0  # no limit until one is set
         self.state = CLOSED
         self.cause = CAUSE_BOOT  # cause of the last change
         self.changed_at = 0.0
@@ -76,6 +83,20 @@ class OutputBank:
             if self.on_change:
                 self.on_change(index, reached, cause)
         return (RESULT_OK if reached == state else RESULT_HARDWARE_FAULT), reached
+
+    def level_mask(self):
+        """Bit i set: output i takes a current setpoint."""
+        return sum(1 << i for i, output in enumerate(self.outputs) if output.level)
+
+    def set_level(self, index, milliamps):
+        """Set output `index`'s current limit; return (result, limit in force)."""
+        if not 0 <= index < len(self.outputs) or not self.outputs[index].level:
+            return RESULT_UNKNOWN_OUTPUT, 0
+        output = self.outputs[index]
+        if milliamps and not LEVEL_MIN_MA <= milliamps <= LEVEL_MAX_MA:
+            return RESULT_REFUSED, output.level_ma
+        output.level_ma = reached = output.level(milliamps)
+        return (RESULT_OK if reached == milliamps else RESULT_HARDWARE_FAULT), reached
 
     def state(self, index):
         return self.outputs[index].state

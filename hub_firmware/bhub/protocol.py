@@ -44,7 +44,8 @@ SCHEMA = {
                         ("channels", "H"), ("outputs", "B"), ("flags", "B"))),
     0x12: ("node_list_request", ()),
     0x13: ("node_info", (("node_id", "I"), ("kind", "B"), ("firmware", "s"),
-                         ("channels", ("B", _CHANNEL_INFO)), ("outputs", "B"))),
+                         ("channels", ("B", _CHANNEL_INFO)), ("outputs", "B"),
+                         ("level_outputs", "B"))),
     0x14: ("node_list_end", (("count", "H"),)),
     0x15: ("state_request", ()),
     0x20: ("counters", (("node_id", "I"), ("hub_time", "I"), ("report_seq", "I"),
@@ -58,6 +59,11 @@ SCHEMA = {
                             ("hub_time", "I"))),
     0x31: ("output_set", (("cmd_id", "H"), ("node_id", "I"), ("output", "B"), ("state", "B"))),
     0x32: ("output_ack", (("cmd_id", "H"), ("result", "B"), ("state", "B"))),
+    0x33: ("output_level_set", (("cmd_id", "H"), ("node_id", "I"), ("output", "B"),
+                                ("milliamps", "H"))),
+    0x34: ("output_level_ack", (("cmd_id", "H"), ("result", "B"), ("milliamps", "H"))),
+    0x35: ("output_level", (("node_id", "I"), ("output", "B"), ("milliamps", "H"),
+                            ("hub_time", "I"))),
     0x40: ("archive_request", (("req_id", "H"), ("node_id", "I"), ("channel", "B"),
                                ("start", "I"), ("end", "I"))),
     0x41: ("archive_records", (("req_id", "H"), ("node_id", "I"), ("channel", "B"),
@@ -76,7 +82,7 @@ SCHEMA = {
 TYPES = {name: code for code, (name, _) in SCHEMA.items()}
 # Trailing fields appended by a minor revision: absent in older peers' payloads (decoded as 0 or
 # an empty list) and not sent while they and every field after them are 0 or empty.
-OPTIONAL = {0x20: ("boot", "boot_counts")}
+OPTIONAL = {0x13: ("level_outputs",), 0x20: ("boot", "boot_counts")}
 
 
 class MessageError(ValueError):

@@ -47,6 +47,7 @@ RADIO_NODES = {1001: (("gas", MEDIUM_GAS, 0.01, "m3/imp"), ("heat", MEDIUM_HEAT,
 # Contactor outputs of node 0, in output order: the appliance each one supplies.
 OUTPUT_APPLIANCES = ("ev_charger", "boiler", "heat_pump", "dishwasher", "washing_machine")
 NODE_REPORT_S = 60  # D100FC report interval
+LINE_VOLTAGE_V = 230  # a current setpoint's power on one phase
 MAX_STEP_S = 10  # household and hub steps never exceed this (thermostats, guard reaction)
 FAST_FORWARD_STEP_S = 60  # before the links open nobody watches the guard react
 LOOP_MS = 100
@@ -133,7 +134,8 @@ class SimBoard:
             channels.append(PulseChannel(channel, medium, counter,
                                          read_line=self._line_reader(meter),
                                          read_magnet=self._magnet_reader(meter)))
-        outputs = [Output(name, CoilPin(self.household, name)) for name in self._appliances()]
+        outputs = [Output(name, CoilPin(self.household, name), level=self._level_setter(name))
+                   for name in self._appliances()]
         self.nodes = NodeTable()
         self.router = Router(self.nodes, OpenAirDecoder())
         media = {node: tuple(c[1] for c in chans) for node, chans in RADIO_NODES.items()}
@@ -152,6 +154,19 @@ class SimBoard:
     def _appliances(self):
         names = [a.name for a in self.household.appliances]
         return [name for name in OUTPUT_APPLIANCES if name in names]
+
+    def _level_setter(self, name):
+        """The EV wallbox takes a current setpoint: it draws min(setpoint, car's max) x 230 V."""
+        if name != "ev_charger":
+            return None
+        charger = self.household.appliance(name)
+        charger.set_power_limit(None)  # a booting hub has set no limit yet
+
+        def set_level(milliamps):
+            charger.set_power_limit(milliamps * LINE_VOLTAGE_V / 1000)
+            return milliamps
+
+        return set_level
 
     def _skip_pulses_while_off(self):
         """Pulses emitted while the hub had no power were never counted."""

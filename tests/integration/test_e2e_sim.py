@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import (
@@ -29,6 +31,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
 
 from custom_components.balance.const import DOMAIN
 
@@ -41,6 +44,7 @@ SCENARIO_START = 1_768_168_800  # 2026-01-12 00:00 +02:00, the EV is charging un
 ENERGY = "sensor.balance_hub_j100uc_sim_0001_energy_1"
 POWER = "sensor.balance_hub_j100uc_sim_0001_power_1"
 EV_OUTPUT = "switch.balance_hub_j100uc_sim_0001_output_1"  # output 0 supplies the EV wallbox
+EV_CURRENT = "number.balance_hub_j100uc_sim_0001_output_1_current"
 
 pytestmark = pytest.mark.skipif(
     not (FIRMWARE / "boards" / "sim.py").exists() or not Path(MICROPYTHON).exists(),
@@ -111,6 +115,49 @@ async def test_sim_household_end_to_end(hass: HomeAssistant, sim_port: int) -> N
         result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim_port}
     )
     await _exercise_household(hass, result)
+
+
+async def test_sim_ev_current_setpoint(hass: HomeAssistant, sim_port: int) -> None:
+    """A 10 A setpoint from HA's number brings the wallbox down to about 2.3 kW; 0 pauses it."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "network"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim_port}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await eventually(lambda: _value(hass, EV_CURRENT) == 32, hass)  # no limit set yet
+    await eventually(lambda: (_value(hass, POWER) or 0) > 5000, hass)
+
+    async def settle_at(amps: int, below_w: float) -> float:
+        await hass.services.async_call(
+            NUMBER_DOMAIN,
+            SERVICE_SET_VALUE,
+            {ATTR_ENTITY_ID: EV_CURRENT, ATTR_VALUE: amps},
+            blocking=True,
+        )
+        assert _value(hass, EV_CURRENT) == amps  # the acknowledged setpoint
+        await eventually(lambda: (_value(hass, POWER) or 1e9) < below_w, hass)
+        for _ in range(3):  # let the meter's rate settle at the new load
+            energy = (_value(hass, ENERGY) or 0) + 0.005
+            await eventually(lambda e=energy: (_value(hass, ENERGY) or 0) > e, hass)
+        return _value(hass, POWER) or 0
+
+    at_10a = await settle_at(10, 5000)
+    paused = await settle_at(0, at_10a - 1500)
+    assert 1800 < at_10a - paused < 2800  # 10 A x 230 V = 2.3 kW
+    with pytest.raises(ServiceValidationError) as err:  # a charger cannot run below 6 A
+        await hass.services.async_call(
+            NUMBER_DOMAIN,
+            SERVICE_SET_VALUE,
+            {ATTR_ENTITY_ID: EV_CURRENT, ATTR_VALUE: 3},
+            blocking=True,
+        )
+    assert err.value.translation_key == "current_below_minimum"
+    assert _value(hass, EV_CURRENT) == 0
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 async def test_sim_household_over_serial(hass: HomeAssistant, sim_serial: str) -> None:

@@ -128,6 +128,14 @@ VALID: list[tuple[str, str, m.Message]] = [
     ("counters_boot", "hub counters after its 12th start: boot number and the counts it resumed from",
      m.Counters(0, 1767225600, 3, 3, (m.ChannelReading(1, 1_000_250, 1_500_000, 0), m.ChannelReading(2, 17, 0, 0)),
                 12, (m.BootCount(1, 1_000_000), m.BootCount(2, 15)))),
+    ("output_level_set", "10 A on output 0", m.OutputLevelSet(514, 0, 0, 10000)),
+    ("output_level_ack", "accepted", m.OutputLevelAck(514, 0, 10000)),
+    ("output_level", "setpoint in force", m.OutputLevel(0, 0, 10000, 1767225600)),
+    (
+        "node_info_hub_levels",
+        "node 0 whose output 0 takes a current setpoint",
+        m.NodeInfo(0, 0, "1.0.0", (m.ChannelInfo(0, 1, 0),), 2, 0b01),
+    ),
 ]  # fmt: skip
 
 

@@ -51,6 +51,8 @@ from .messages import (
     NodeListEnd,
     NodeListRequest,
     OutputAck,
+    OutputLevelAck,
+    OutputLevelSet,
     OutputSet,
     Ping,
     Pong,
@@ -582,6 +584,16 @@ class HubClient:
             lambda m: isinstance(m, OutputAck) and m.cmd_id == cmd_id,
         )
         assert isinstance(ack, OutputAck)
+        return ack
+
+    async def set_output_level(self, node_id: int, output: int, milliamps: int) -> OutputLevelAck:
+        """Set an output's current limit; return the hub's acknowledgement (limit in force)."""
+        cmd_id = next(self._ids) & 0xFFFF
+        (ack,) = await self.request(
+            OutputLevelSet(cmd_id, node_id, output, milliamps),
+            lambda m: isinstance(m, OutputLevelAck) and m.cmd_id == cmd_id,
+        )
+        assert isinstance(ack, OutputLevelAck)
         return ack
 
     async def request_archive(

@@ -290,6 +290,8 @@ class NodeInfo(Message):
     firmware: str
     channels: tuple[ChannelInfo, ...]
     outputs: U8
+    level_outputs: U8 = 0
+    """Bit i set: output i also takes a current setpoint (OUTPUT_LEVEL_SET)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +401,38 @@ class OutputAck(Message):
     cmd_id: U16
     result: U8
     state: U8
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLevelSet(Message):
+    """Command to set the current limit of an output (mA; 0 pauses, else 6-32 A)."""
+
+    TYPE: ClassVar[int] = 0x33
+    cmd_id: U16
+    node_id: U32
+    output: U8
+    milliamps: U16
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLevelAck(Message):
+    """Acknowledgement of OUTPUT_LEVEL_SET with the setpoint in force."""
+
+    TYPE: ClassVar[int] = 0x34
+    cmd_id: U16
+    result: U8
+    milliamps: U16
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLevel(Message):
+    """The current setpoint in force on an output (pushed on change and on STATE_REQUEST)."""
+
+    TYPE: ClassVar[int] = 0x35
+    node_id: U32
+    output: U8
+    milliamps: U16
+    hub_time: U32
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,7 +579,8 @@ MESSAGE_TYPES: dict[int, type[Message]] = {
     for cls in (
         Hello, Auth, AuthResult, Ping, Pong, Disconnect, Error, HubInfoRequest, HubInfo,
         NodeListRequest, NodeInfo, NodeListEnd, StateRequest, Counters, NodeStatus, Alarm,
-        OutputState, OutputSet, OutputAck, ArchiveRequest, ArchiveRecords, ArchiveEnd,
+        OutputState, OutputSet, OutputAck, OutputLevelSet, OutputLevelAck, OutputLevel,
+        ArchiveRequest, ArchiveRecords, ArchiveEnd,
         GuardPolicy, GuardAck, Heartbeat, GuardStatus, TimeSync, TimeAck,
     )
 }  # fmt: skip
