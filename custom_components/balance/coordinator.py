@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -413,14 +413,7 @@ class BalanceCoordinator:
 
     async def async_set_output(self, node_id: int, output: int, state: bool) -> None:
         """Switch an output and record the state the hub reports back."""
-        try:
-            ack: OutputAck = await self.client.set_output(node_id, output, state)
-        except HubError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="output_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+        ack: OutputAck = await _output_command(self.client.set_output(node_id, output, state))
         node = self.nodes.get(node_id)
         if node is not None and ack.result in (OutputResult.OK, OutputResult.REFUSED):
             previous = node.outputs.get(output)
@@ -428,33 +421,18 @@ class BalanceCoordinator:
                 node_id, output, ack.state, 0, previous.hub_time if previous else 0
             )
             self._notify(node_id)
-        if ack.result != OutputResult.OK:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="output_refused",
-                translation_placeholders={"result": OutputResult(ack.result).name.lower()},
-            )
+        _raise_unless_ok(ack.result)
 
     async def async_set_output_level(self, node_id: int, output: int, milliamps: int) -> None:
         """Set an output's current limit and record the limit the hub reports in force."""
-        try:
-            ack: OutputLevelAck = await self.client.set_output_level(node_id, output, milliamps)
-        except HubError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="output_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+        ack: OutputLevelAck = await _output_command(
+            self.client.set_output_level(node_id, output, milliamps)
+        )
         node = self.nodes.get(node_id)
         if node is not None and ack.result != OutputResult.UNKNOWN_OUTPUT:
             node.levels[output] = ack.milliamps
             self._notify(node_id)
-        if ack.result != OutputResult.OK:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="output_refused",
-                translation_placeholders={"result": OutputResult(ack.result).name.lower()},
-            )
+        _raise_unless_ok(ack.result)
 
     async def async_request_archive(
         self, node_id: int, channel: int, start: int, end: int
@@ -498,3 +476,25 @@ class BalanceCoordinator:
         )
         self.repairs.implausible_counter(channel)  # a calibration clears the flag
         self._notify(node_id)
+
+
+async def _output_command[A](command: Awaitable[A]) -> A:
+    """The hub's answer to an output command; a failed link is a translated error."""
+    try:
+        return await command
+    except HubError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="output_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+def _raise_unless_ok(result: int) -> None:
+    """A refused output command is a translated error naming the hub's reason."""
+    if result != OutputResult.OK:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="output_refused",
+            translation_placeholders={"result": OutputResult(result).name.lower()},
+        )
