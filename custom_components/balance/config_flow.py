@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT
@@ -52,7 +53,11 @@ from .hub import (
 from .hub.messages import AuthStatus
 from .hub_entry import create_client
 from .kinds import for_entry_kind
-from .load_management.flow import LoadManagementFlowMixin, LoadManagementOptionsFlow
+from .load_management.flow import (
+    LoadManagementFlowMixin,
+    LoadManagementOptionsFlow,
+)
+from .load_management.flow import subentry_types as load_management_subentry_types
 from .options_flow import BalanceOptionsFlow
 
 PROBE_TIMEOUT = 10.0
@@ -152,6 +157,17 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
             config_entry, hub=BalanceOptionsFlow, load_management=LoadManagementOptionsFlow
         )
         return flow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """The subentry flows of the entry's kind (a hub has none)."""
+        types = for_entry_kind(
+            config_entry, hub=dict, load_management=load_management_subentry_types
+        )
+        return types()
 
     # ---------------------------------------------------------------- helpers
 

@@ -9,6 +9,23 @@ DOMAIN: Final = "balance"
 MANUFACTURER: Final = "BALANCE"
 LOGGER: Final = logging.getLogger(__package__)
 
+# Config entry kinds (see kinds.py); entries without CONF_KIND are hubs.
+CONF_KIND: Final = "kind"
+KIND_HUB: Final = "hub"
+KIND_LOAD_MANAGEMENT: Final = "load_management"
+KIND_PRICING: Final = "pricing"  # tariffs, costs and the planner
+KIND_INSIGHTS: Final = "insights"  # meter analytics, alerts and BALANCE groups
+KIND_UTILITY_LINK: Final = "utility_link"  # OpenADR 3 VEN
+KIND_CLOUD: Final = "cloud"  # an existing BALANCE server account
+ENTRY_KINDS: Final = (
+    KIND_HUB,
+    KIND_LOAD_MANAGEMENT,
+    KIND_PRICING,
+    KIND_INSIGHTS,
+    KIND_UTILITY_LINK,
+    KIND_CLOUD,
+)
+
 # Config entry data
 CONF_CONNECTION: Final = "connection"
 CONNECTION_TCP: Final = "tcp"

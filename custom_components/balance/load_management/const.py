@@ -3,9 +3,10 @@
 from datetime import timedelta
 from typing import Final
 
-CONF_KIND: Final = "kind"
-KIND_HUB: Final = "hub"
-KIND_LOAD_MANAGEMENT: Final = "load_management"
+from ..const import CONF_KIND as CONF_KIND  # noqa: TID252, PLC0414
+from ..const import KIND_HUB as KIND_HUB  # noqa: TID252, PLC0414
+from ..const import KIND_LOAD_MANAGEMENT as KIND_LOAD_MANAGEMENT  # noqa: TID252, PLC0414
+
 SUBENTRY_MANAGED_LOAD: Final = "managed_load"  # a switched socket
 SUBENTRY_CHARGER: Final = "charger"  # EV charger with a current (A) or power (W) number
 SUBENTRY_POWER_LIMIT: Final = "power_limit"  # heat pump / heater with a power-limit number

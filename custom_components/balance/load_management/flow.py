@@ -24,7 +24,7 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -80,6 +80,7 @@ from .const import (
     DEFAULT_RECOVERY_MIN,
     DEFAULT_SENSOR_TIMEOUT_S,
     DEFAULT_VOLTAGE,
+    KIND_HUB,
     KIND_LOAD_MANAGEMENT,
     MAX_OFF_MIN_RANGE,
     SUBENTRY_CHARGER,
@@ -133,7 +134,7 @@ def _hub_options(hass: HomeAssistant) -> list[SelectOptionDict]:
     return [
         SelectOptionDict(value=entry.entry_id, label=entry.title)
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.data.get(CONF_KIND, "hub") != KIND_LOAD_MANAGEMENT
+        if entry.data.get(CONF_KIND, KIND_HUB) == KIND_HUB
     ]
 
 
@@ -285,26 +286,21 @@ class LoadManagementFlowMixin(ConfigFlow):
             errors=errors,
         )
 
-    @classmethod
-    @callback
-    def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
-    ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Managed loads belong to load-management entries."""
-        from .flow_kinds import (  # noqa: PLC0415 - they build on this module's helpers
-            ChargerSubentryFlow,
-            ClimateSubentryFlow,
-            PowerLimitSubentryFlow,
-        )
 
-        if config_entry.data.get(CONF_KIND) == KIND_LOAD_MANAGEMENT:
-            return {
-                SUBENTRY_MANAGED_LOAD: ManagedLoadSubentryFlow,
-                SUBENTRY_CHARGER: ChargerSubentryFlow,
-                SUBENTRY_POWER_LIMIT: PowerLimitSubentryFlow,
-                SUBENTRY_CLIMATE: ClimateSubentryFlow,
-            }
-        return {}
+def subentry_types() -> dict[str, type[ConfigSubentryFlow]]:
+    """The subentries of a load-management entry: its managed loads, by kind."""
+    from .flow_kinds import (  # noqa: PLC0415 - they build on this module's helpers
+        ChargerSubentryFlow,
+        ClimateSubentryFlow,
+        PowerLimitSubentryFlow,
+    )
+
+    return {
+        SUBENTRY_MANAGED_LOAD: ManagedLoadSubentryFlow,
+        SUBENTRY_CHARGER: ChargerSubentryFlow,
+        SUBENTRY_POWER_LIMIT: PowerLimitSubentryFlow,
+        SUBENTRY_CLIMATE: ClimateSubentryFlow,
+    }
 
 
 class LoadManagementOptionsFlow(OptionsFlow):
