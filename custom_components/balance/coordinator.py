@@ -60,7 +60,6 @@ from .totals import MeterTotals
 
 type BalanceConfigEntry = ConfigEntry[BalanceRuntimeData]
 
-SAFETY_KINDS = (AlarmKind.PHASE_LOSS, AlarmKind.NEUTRAL_VOLTAGE, AlarmKind.ARCING)
 SILENT_CHECK_INTERVAL = timedelta(seconds=30)
 NO_CHANNEL = 0xFF
 
@@ -408,6 +407,7 @@ class BalanceCoordinator:
     def _set_alarm(self, node: NodeData, channel: int, kind: AlarmKind, active: bool) -> None:
         node.alarms[(channel, kind)] = active
         self.repairs.plausibility(node.node_id, channel, kind, active)
+        self.repairs.safety(node.node_id, kind, active)
 
     # ------------------------------------------------------------------- actions
 

@@ -1,5 +1,5 @@
-"""Repair issues of a BALANCE hub: low batteries, lasting plausibility alarms, implausible
-counter reports, old firmware."""
+"""Repair issues of a BALANCE hub: low batteries, safety alarms, lasting plausibility alarms,
+implausible counter reports, old firmware."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ PLAUSIBILITY_KINDS: Final[dict[AlarmKind, ChannelFlag]] = {
     AlarmKind.SHORT_CIRCUIT: ChannelFlag.SHORT_CIRCUIT,
     AlarmKind.MAGNETIC: ChannelFlag.MAGNETIC,
 }
+
+SAFETY_KINDS: Final = (AlarmKind.PHASE_LOSS, AlarmKind.NEUTRAL_VOLTAGE, AlarmKind.ARCING)
 
 
 @callback
@@ -91,6 +93,23 @@ class HubRepairs:
             ir.IssueSeverity.WARNING,
             "battery_low",
             {"node": self._node_name(status.node_id), "percent": str(status.battery_pct)},
+        )
+
+    @callback
+    def safety(self, node_id: int, kind: AlarmKind, active: bool) -> None:
+        """A safety alarm (phase loss, neutral voltage, arcing) is an issue at once, while on."""
+        if kind not in SAFETY_KINDS:
+            return
+        issue_id = f"safety_{self.hub_id}_{node_id}_{int(kind)}"
+        if not active:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        raise_issue(
+            self.hass,
+            issue_id,
+            ir.IssueSeverity.CRITICAL,
+            f"safety_{kind.name.lower()}",
+            {"node": self._node_name(node_id)},
         )
 
     @callback

@@ -288,10 +288,20 @@ async def test_battery_and_plausibility_issues(
 async def test_safety_alarm(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, peer: HubPeer
 ) -> None:
-    """Phase loss on the hub turns its safety binary sensor on."""
+    """Phase loss turns the hub's safety sensor on and is a critical repair issue at once."""
+    registry = ir.async_get(hass)
+    issue_id = f"safety_{HUB_ID}_0_{int(AlarmKind.PHASE_LOSS)}"
     peer.raise_alarm(0, 0xFF, AlarmKind.PHASE_LOSS, True)
     await settle(hass)
     assert hass.states.get("binary_sensor.balance_hub_bh_00a1b2_phase_loss").state == STATE_ON
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.CRITICAL
+    assert issue.translation_key == "safety_phase_loss"
+    peer.raise_alarm(0, 0xFF, AlarmKind.PHASE_LOSS, False)
+    await settle(hass)
+    assert hass.states.get("binary_sensor.balance_hub_bh_00a1b2_phase_loss").state == STATE_OFF
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_stop_event_closes_link(
