@@ -147,7 +147,9 @@ async def test_sim_ev_current_setpoint(hass: HomeAssistant, sim_port: int) -> No
 
     at_10a = await settle_at(10, 5000)
     paused = await settle_at(0, at_10a - 1500)
-    assert 1800 < at_10a - paused < 2800  # 10 A x 230 V = 2.3 kW
+    # 10 A x 230 V = 2.3 kW; the rest of the household (fridge, boiler...) moves the house's
+    # reading by up to about 700 W between the two readings; 6 A (1.4 kW) or 16 A (3.7 kW) fail.
+    assert 1550 < at_10a - paused < 3050
     with pytest.raises(ServiceValidationError) as err:  # a charger cannot run below 6 A
         await hass.services.async_call(
             NUMBER_DOMAIN,
