@@ -48,7 +48,9 @@ class Guard:
         """Validate and adopt a GUARD_POLICY dict; return the GUARD_ACK status."""
         rules = {}
         for entry in policy["outputs"]:
-            if entry["node_id"] != 0 or entry["output"] >= len(self.outputs):
+            if entry["node_id"] != 0:
+                continue  # a radio node's output: the host keeps it (docs/hub.md, "Guard")
+            if entry["output"] >= len(self.outputs):
                 return STATUS_REFUSED
             if entry["priority"] not in (RED, YELLOW, GREEN) or entry["output"] in rules:
                 return STATUS_REFUSED

@@ -51,7 +51,7 @@ class SafetyInput:
 class Hub:
     def __init__(self, hub_id, clock, channels, outputs, state_dir, nodes=None, node_media=None,
                  safety=(), model="BALANCE hub", flush_interval_s=60, archive_hours=1488,
-                 archive_columns=48):
+                 archive_columns=48, air=None):
         self.hub_id = hub_id
         self.model = model
         self.clock = clock
@@ -60,6 +60,10 @@ class Hub:
         self.guard = Guard(self.outputs, clock)
         self.nodes = nodes  # bhub.nodes.NodeTable or None
         self.node_media = node_media or {}  # radio node id -> media of its channels
+        self.air = air  # bhub.aircmd.AirCommands: outputs of paired radio nodes, or None
+        if air is not None:
+            air.on_output = self._radio_output_changed
+            air.hops_of = self._hops_of
         self.safety = safety
         self.store = CounterStore(state_dir + "/counters.bin", flush_interval_s)
         self.archive = Archive(state_dir, archive_hours, archive_columns)
@@ -269,6 +273,15 @@ class Hub:
             del self.alarms[key]
         self._broadcast(lambda s: self._send_alarm(s, key, 1 if active else 0, unix, value))
 
+    def _radio_output_changed(self, node_id, output, state, cause):
+        unix = int(self.clock.unix())
+        self._broadcast(lambda s: s.send_named("output_state", node_id=node_id, output=output,
+                                               state=state, cause=cause, hub_time=unix))
+
+    def _hops_of(self, node_id):
+        node = self.nodes.get(node_id) if self.nodes is not None else None
+        return node.hops if node is not None else 0
+
     def _output_changed(self, index, state, cause):
         unix = int(self.clock.unix())
         self._broadcast(lambda s: s.send_named("output_state", node_id=HUB_NODE, output=index,
@@ -418,7 +431,8 @@ class Hub:
                          "flags": FLAG_OPEN_CIRCUIT | FLAG_SHORT_CIRCUIT | FLAG_MAGNETIC}
                         for i in range(count)]
             session.send_named("node_info", node_id=node_id, kind=KIND_D100FC, firmware="",
-                               channels=channels, outputs=0)
+                               channels=channels,
+                               outputs=self.air.outputs(node_id) if self.air else 0)
         session.send_named("node_list_end", count=len(node_ids))
 
     async def _state(self, session):
@@ -433,6 +447,11 @@ class Hub:
             if output.level:
                 session.send_named("output_level", node_id=HUB_NODE, output=index,
                                    milliamps=output.level_ma, hub_time=unix)
+        for node_id in self.air.paired() if self.air else ():
+            await session.room()
+            for index, state in self.air.known_states(node_id):
+                session.send_named("output_state", node_id=node_id, output=index, state=state,
+                                   cause=CAUSE_HOST, hub_time=unix)
         for key, (since, value) in list(self.alarms.items()):
             await session.room()
             self._send_alarm(session, key, 1, since, value)
@@ -441,11 +460,28 @@ class Hub:
 
     def _output_set(self, session, command):
         if command["node_id"] != HUB_NODE:
-            result, state = RESULT_UNKNOWN_OUTPUT, 0
-        else:
-            result, state = self.outputs.set(command["output"], command["state"], CAUSE_HOST)
-            self.guard.release(command["output"])
+            self._radio_output_set(session, command)
+            return
+        result, state = self.outputs.set(command["output"], command["state"], CAUSE_HOST)
+        self.guard.release(command["output"])
         session.send_named("output_ack", cmd_id=command["cmd_id"], result=result, state=state)
+
+    def _radio_output_set(self, session, command):
+        """A radio node's output: an air command, answered when the node acknowledges it."""
+        cmd_id, node_id = command["cmd_id"], command["node_id"]
+
+        def done(result, state):
+            if not session.closed:
+                session.send_named("output_ack", cmd_id=cmd_id, result=result, state=state)
+
+        known = self.nodes is not None and node_id in self.nodes
+        if self.air is None or not known:
+            done(RESULT_UNKNOWN_OUTPUT, 0)
+            return
+        answer = self.air.command(node_id, command["output"], command["state"],
+                                  self._hops_of(node_id), done)  # fmt: skip
+        if answer is not None:
+            done(*answer)
 
     def _output_level_set(self, session, command):
         if command["node_id"] != HUB_NODE:

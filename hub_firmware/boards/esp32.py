@@ -7,16 +7,20 @@ Pin map (ESP32-WROOM-32; change PINS for another layout):
 - Contactor coil drivers (through a transistor and a relay): GPIO 25, 26, 27, 14.
 - CC1101 on VSPI: SCK 18, MOSI 23, MISO 19, CS 5, GDO0 4 (docs/hub-radio.md).
 The serial link is the USB-UART (UART0, 115200 8N1): the REPL is detached from it while the
-hub runs. Settings on the filesystem: /wifi.json {"ssid", "password"} and /psk.txt (base64).
+hub runs. Settings on the filesystem: /wifi.json {"ssid", "password"}, /psk.txt (base64) and
+/nodes.json {"<node id>": "<install key, 32 hex digits>"}: the radio nodes allowed to pair
+(docs/node.md).
 """
 
-from binascii import a2b_base64
+import os
+from binascii import a2b_base64, unhexlify
 
 import asyncio
 import machine
 import micropython
 import network
 
+from bhub.aircmd import AirCommands
 from bhub.clock import RealClock
 from bhub.hub import FIRMWARE_VERSION, Hub
 from bhub.link import StdioStream, serve_stream, serve_tcp
@@ -25,6 +29,7 @@ from bhub.nodes import NodeTable
 from bhub.outputs import Output
 from bhub.pulses import DebouncedCounter, PulseChannel, hardware_counter, isolated_line
 from bhub.radio.airframe import OpenAirDecoder
+from bhub.radio.airsec import LISTEN_INTERVAL_S
 from bhub.radio.cc1101 import CC1101
 from bhub.radio.router import Router
 from bhub.watchdog import HardwareWatchdog
@@ -92,14 +97,35 @@ def connect_wifi():
     return wlan
 
 
-async def radio_loop(radio, router, clock):
+def build_air(radio, clock):
+    """Pairing and commands for radio nodes' outputs, or None without a radio."""
+    if radio is None:
+        return None
+    import json
+
+    codes = json.loads(_read_text("/nodes.json") or "{}")
+
+    def transmit(packet, wake):
+        radio.transmit_for(packet, int(LISTEN_INTERVAL_S * 1000) if wake else 0)
+
+    return AirCommands(clock, transmit, STATE_DIR + "/air.bin",
+                       {int(node): unhexlify(key) for node, key in codes.items()},
+                       os.urandom, LISTEN_INTERVAL_S)  # fmt: skip
+
+
+async def radio_loop(radio, router, hub):
     while True:
         while radio.packet_waiting():
             received = radio.receive()
             if received is None:
                 break
             packet, rssi, _ = received
-            router.handle(packet, rssi, int(clock.unix()))
+            if hub.air.handle(packet):
+                continue
+            report = router.handle(packet, rssi, int(hub.clock.unix()))
+            if report is not None:
+                hub.air.reported(report.node_id, report.outputs)
+        hub.air.poll()
         await asyncio.sleep_ms(RADIO_POLL_MS)
 
 
@@ -129,13 +155,11 @@ async def serve(hub, psk, radio, router, wlan):
     await serve_tcp(hub, "0.0.0.0", LINK_PORT, psk)
     asyncio.create_task(announce(hub, psk, wlan))
     if radio is not None:
-        asyncio.create_task(radio_loop(radio, router, hub.clock))
+        asyncio.create_task(radio_loop(radio, router, hub))
     await main_loop(hub, watchdog)
 
 
 def main():
-    import os
-
     try:
         os.mkdir(STATE_DIR)
     except OSError:
@@ -149,7 +173,8 @@ def main():
         radio = router = None
     psk_text = _read_text("/psk.txt")
     hub = Hub(hub_id(), clock, build_channels(), [Output("K%d" % (i + 1), c) for i, c in
-              enumerate(coils)], STATE_DIR, nodes, model="J100UC ESP32")
+              enumerate(coils)], STATE_DIR, nodes, model="J100UC ESP32",
+              air=build_air(radio, clock))
     hub.start()
     wlan = connect_wifi()
     micropython.kbd_intr(-1)  # binary frames on the USB serial: Ctrl-C is data, not a break

@@ -7,9 +7,11 @@
 Inputs and outputs are fakes driven by the household (hub_firmware/sim): the main meter's S0
 output feeds a fake hardware counter, the water meter's reed contact a bouncing fake pin with line
 supervision and a magnet sensor, and each contactor output switches one appliance's supply, so
-opening it removes the load from the main meter. D100FC nodes report gas and heat through the
-radio router. Scenario faults drive the line, magnet, node battery/range, phase and neutral
-sensors, and a `hub_power_cut` powers the hub off and on (counters revert to the last flush).
+opening it removes the load from the main meter. D100FC radio nodes run the node firmware
+(hub_firmware/node) on fake CC1101s in a simulated 433 MHz air (sim/air.py): node 1 reports gas
+and heat; a scenario's `radio` section adds nodes, relays and AD220 outputs (docs/node.md).
+Scenario faults drive the line, magnet, node battery/range, phase and neutral sensors, and a
+`hub_power_cut` powers the hub off and on (counters revert to the last flush).
 See docs/hub.md.
 """
 
@@ -20,6 +22,7 @@ from binascii import a2b_base64
 
 import asyncio
 
+from bhub.aircmd import AirCommands
 from bhub.clock import SimClock
 from bhub.hub import ALARM_NEUTRAL_VOLTAGE, ALARM_PHASE_LOSS, Hub, SafetyInput
 from bhub.link import RECEIVE_TIMEOUT_MS, Session, StdioStream, serve_stream
@@ -32,8 +35,11 @@ from bhub.pulses import (
     DebouncedCounter,
     PulseChannel,
 )
-from bhub.radio.airframe import CH_MAGNETIC, CH_OPEN, CH_SHORT, OpenAirDecoder, encode_report
+from bhub.radio.airframe import CH_MAGNETIC, CH_OPEN, CH_SHORT, OpenAirDecoder
+from bhub.radio.airsec import HUB_AIR_ID, LISTEN_INTERVAL_S
 from bhub.radio.router import Router
+from node.boards.sim import SimNode, sim_install_key
+from sim.air import Air
 from sim.household import Household
 from sim.scenario import load_scenario
 
@@ -42,8 +48,13 @@ MEDIUM_ELECTRICITY, MEDIUM_WATER, MEDIUM_GAS, MEDIUM_HEAT = 1, 2, 3, 4
 # Node 0 wired inputs: (channel, meter, medium, pulse constant, unit, mechanical contact).
 WIRED = ((1, "electricity", MEDIUM_ELECTRICITY, 1000, "imp/kWh", False),
          (2, "water", MEDIUM_WATER, 1, "L/imp", True))
-# D100FC radio nodes: node id -> channels (meter, medium, constant, unit); scenario node n = 1000+n.
-RADIO_NODES = {1001: (("gas", MEDIUM_GAS, 0.01, "m3/imp"), ("heat", MEDIUM_HEAT, 1, "kWh/imp"))}
+# Meters a radio node can count: meter -> (medium, constant, unit).
+NODE_METERS = {"gas": (MEDIUM_GAS, 0.01, "m3/imp"), "heat": (MEDIUM_HEAT, 1, "kWh/imp"),
+               "water": (MEDIUM_WATER, 1, "L/imp")}
+# D100FC radio nodes without a scenario `radio` section; scenario node n has id 1000 + n.
+DEFAULT_RADIO = {"nodes": [{"node": 1, "meters": ["gas", "heat"], "hears": [0]}]}
+NODE_ID_BASE = 1000
+LINK_RSSI_DBM = -71  # every radio link of the sim
 # Contactor outputs of node 0, in output order: the appliance each one supplies.
 OUTPUT_APPLIANCES = ("ev_charger", "boiler", "heat_pump", "dishwasher", "washing_machine")
 NODE_REPORT_S = 60  # D100FC report interval
@@ -116,12 +127,65 @@ class SimBoard:
         self.flush_interval_s = flush_interval_s
         self.hub = None
         self._emitted = {}  # (node id, meter) -> pulses already delivered
-        self._frame_counter = 0
-        self._next_report = start + NODE_REPORT_S
         self._line = {}  # meter -> supervision ADC reading
         self._magnet = {}  # meter -> magnet sensor level
+        self._faults = self._channel_faults(start)
+        self._build_air(scenario.radio or DEFAULT_RADIO)
         self._power_up()
-        self._radio_reports(start, self._channel_faults(start))  # nodes are heard from the start
+        self.air.run_until(start + 0.1)  # nodes are heard from the start (the hub is in RX)
+
+    # -- radio nodes -------------------------------------------------------------------------
+
+    def _build_air(self, radio):
+        """The 433 MHz air, the hub's station and one SimNode per radio node of the scenario."""
+        self.listen_interval_s = radio.get("listen_interval_s", LISTEN_INTERVAL_S)
+        self.air = Air(self.clock, self.listen_interval_s)
+        self.air.add(HUB_AIR_ID, self._hub_packet, always_on=True)
+        self.radio_nodes = {}
+        specs = sorted(radio.get("nodes", []), key=lambda spec: spec["node"])
+        for spec in specs:
+            node_id = NODE_ID_BASE + spec["node"]
+            meters = [(meter, NODE_METERS[meter][0]) for meter in spec.get("meters", [])]
+            self.radio_nodes[node_id] = SimNode(
+                self.air, node_id, self.state_dir, meters, self.household, spec.get("output"),
+                self._line_state, lambda m: self._faults.get(m, 0) & CH_MAGNETIC and 1,
+                lambda n=spec["node"]: self._node_event("node_battery_low", n,
+                                                        self.clock.monotonic()),
+                lambda n=spec["node"]: self._node_event("node_out_of_range", n,
+                                                        self.clock.monotonic()),
+                self.listen_interval_s, NODE_REPORT_S,
+                (node_id * 0.137) % self.listen_interval_s, spec.get("relay", True))  # fmt: skip
+        for spec in specs:
+            for heard in spec.get("hears", []):
+                other = HUB_AIR_ID if heard == 0 else NODE_ID_BASE + heard
+                self.air.link(NODE_ID_BASE + spec["node"], other, LINK_RSSI_DBM)
+        self.air.due.append(lambda: self.hub.air.next_due() if self.hub else None)
+        self.air.work.append(lambda: self.hub.air.poll())
+
+    def _hub_packet(self, raw, rssi):
+        """A packet the hub's radio received: pairing and acks, else a meter report."""
+        if self.hub is None:  # no power
+            return
+        if self.hub.air.handle(raw):
+            return
+        report = self.router.handle(raw, rssi, int(self.clock.unix()))
+        if report is not None:
+            self.hub.air.reported(report.node_id, report.outputs)
+
+    def _line_state(self, meter):
+        flags = self._faults.get(meter, 0)
+        return (LINE_OPEN_CIRCUIT if flags & CH_OPEN else
+                LINE_SHORT_CIRCUIT if flags & CH_SHORT else LINE_OK)  # fmt: skip
+
+    def _deliver_node_pulses(self):
+        for node_id, sim_node in self.radio_nodes.items():
+            for meter, counter in sim_node.counters.items():
+                _, constant, unit = NODE_METERS[meter]
+                total = self.household.pulse_count(meter, constant, unit)
+                new = total - self._emitted.get((node_id, meter), total)
+                self._emitted[(node_id, meter)] = total
+                if new > 0 and not self._faults.get(meter, 0) & (CH_OPEN | CH_SHORT):
+                    counter.count += new
 
     # -- hub power ---------------------------------------------------------------------------
 
@@ -138,11 +202,17 @@ class SimBoard:
                    for name in self._appliances()]
         self.nodes = NodeTable()
         self.router = Router(self.nodes, OpenAirDecoder())
-        media = {node: tuple(c[1] for c in chans) for node, chans in RADIO_NODES.items()}
+        media = {node_id: tuple(medium for _, medium in sim_node.meters)
+                 for node_id, sim_node in self.radio_nodes.items()}  # fmt: skip
+        air = AirCommands(self.clock, self.air.stations[HUB_AIR_ID].send,
+                          self.state_dir + "/air.bin",
+                          {node_id: sim_install_key(node_id) for node_id in self.radio_nodes},
+                          os.urandom, self.listen_interval_s)  # fmt: skip
         safety = (SafetyInput(ALARM_PHASE_LOSS, self._phase_loss),
                   SafetyInput(ALARM_NEUTRAL_VOLTAGE, self._neutral_fault))
         self.hub = Hub(self.hub_id, self.clock, channels, outputs, self.state_dir, self.nodes,
-                       media, safety, model="J100UC sim", flush_interval_s=self.flush_interval_s)
+                       media, safety, model="J100UC sim", flush_interval_s=self.flush_interval_s,
+                       air=air)
         self.hub.start()
         self._skip_pulses_while_off()
 
@@ -204,13 +274,11 @@ class SimBoard:
             self._power_up()
         elif not powered and self.hub is not None:
             self._power_down()
-        faults = self._channel_faults(now)
+        faults = self._faults = self._channel_faults(now)
         if self.hub is not None:
             self._deliver_wired_pulses(dt, faults)
-        self.clock.advance(dt)
-        if now + dt >= self._next_report:
-            self._next_report = now + dt + NODE_REPORT_S
-            self._radio_reports(now + dt, faults)
+        self._deliver_node_pulses()
+        self.air.run_until(now + dt)  # radio traffic in time order; moves the clock
         if self.hub is not None:
             self.hub.tick()
 
@@ -242,25 +310,6 @@ class SimBoard:
                 BouncingContact(counter).emit(new, start_us, int(dt * 1_000_000))
             else:
                 counter.count += new
-
-    def _radio_reports(self, now, faults):
-        for node_id, channels in RADIO_NODES.items():
-            scenario_node = node_id - 1000
-            if self._node_event("node_out_of_range", scenario_node, now):
-                continue
-            counts, flags = [], []
-            for meter, _, constant, unit in channels:
-                key = (node_id, meter)
-                if not faults.get(meter, 0) & (CH_OPEN | CH_SHORT):
-                    self._emitted[key] = self.household.pulse_count(meter, constant, unit)
-                counts.append(self._emitted.get(key, 0))
-                flags.append(faults.get(meter, 0))
-            low = self._node_event("node_battery_low", scenario_node, now)
-            self._frame_counter += 1
-            packet = encode_report(node_id, self._frame_counter, counts, 3250 if low else 3610,
-                                   flags, battery_low=low)
-            if self.hub is not None:
-                self.router.handle(packet, -71, int(self.clock.unix()))
 
     def _node_event(self, kind, node, now):
         return any(event.params["node"] == node for event in self.timeline.active(kind, now))

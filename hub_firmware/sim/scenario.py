@@ -12,8 +12,14 @@ A scenario is a JSON file:
       "household": {...},                      overrides of household.DEFAULT_HOUSEHOLD
       "events": [
         {"kind": "water_leak", "start_h": 30, "end_h": null, "flow_l_per_h": 6.0}
-      ]
+      ],
+      "radio": {...}                           optional: radio nodes and who hears whom
     }
+
+`radio` (boards/sim.py, docs/node.md): {"listen_interval_s": 0.5, "nodes": [{"node": 2,
+"meters": ["gas"], "output": "oven", "hears": [0, 3], "relay": true}]}; node n has id 1000 + n,
+0 is the hub, `output` names the appliance its AD220 supplies, `relay` (default true) whether the
+node relays others' frames. Without it, node 1 (gas, heat) hears the hub.
 
 Event times are hours after the scenario start; a missing or null `end_h` lasts forever. Every
 other key of an event is a parameter (`event.params`). The kinds, with their parameters, are:
@@ -48,7 +54,7 @@ DEFAULT_PARAMS = {
 DEFAULT_START_LOCAL = "2026-01-12T00:00"
 DEFAULT_UTC_OFFSET_H = 2
 _SCENARIO_KEYS = ("name", "description", "seed", "start_local", "utc_offset_h", "days",
-                  "household", "events")
+                  "household", "events", "radio")
 
 
 class ScenarioEvent:
@@ -112,7 +118,8 @@ def local_to_utc_ts(local_text, utc_offset_s):
 class Scenario:
     """A parsed scenario: household overrides, start time, seed and fault timeline."""
 
-    def __init__(self, name, description, seed, start_ts, utc_offset_s, days, household, timeline):
+    def __init__(self, name, description, seed, start_ts, utc_offset_s, days, household, timeline,
+                 radio=None):  # fmt: skip
         self.name = name
         self.description = description
         self.seed = seed
@@ -121,6 +128,7 @@ class Scenario:
         self.days = days
         self.household = household
         self.timeline = timeline
+        self.radio = radio or {}
 
 
 def parse_scenario(data):
@@ -149,6 +157,7 @@ def parse_scenario(data):
         data.get("days", 7),
         household,
         timeline,
+        data.get("radio"),
     )
 
 

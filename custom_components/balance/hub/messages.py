@@ -101,6 +101,7 @@ class OutputCause(IntEnum):
     GUARD_SHED = 2
     GUARD_RESTORE = 3
     MANUAL = 4
+    NODE = 5  # a radio node changed it itself (boot, lease of an open command ran out)
 
 
 class OutputResult(IntEnum):
@@ -110,6 +111,7 @@ class OutputResult(IntEnum):
     UNKNOWN_OUTPUT = 1
     REFUSED = 2
     HARDWARE_FAULT = 3
+    NOT_ACKNOWLEDGED = 4  # a radio node did not acknowledge the air command in time
 
 
 class Priority(IntEnum):

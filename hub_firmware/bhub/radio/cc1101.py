@@ -20,6 +20,23 @@ SIDLE = 0x36
 SFRX = 0x3A
 SFTX = 0x3B
 SNOP = 0x3D
+SWOR = 0x38
+SPWD = 0x39
+SWORRST = 0x3C
+MCSM2 = 0x16
+MCSM0 = 0x18
+WOREVT1 = 0x1E
+WOREVT0 = 0x1F
+WORCTRL = 0x20
+PKTCTRL1 = 0x07
+ADDR = 0x09
+PKTCTRL1_STATUS = 0x04  # APPEND_STATUS, no address check
+# Wake-on-radio (datasheet 19.5): RX timeout RX_TIME 6 (0.195 % of EVENT0) ended early by
+# carrier sense (RX_TIME_RSSI); RC oscillator on and calibrated, EVENT1 = 48 RC periods for
+# the crystal to settle; the synthesiser calibrates every 4th wake (FS_AUTOCAL 3).
+WOR_MCSM2 = 0x16
+WOR_WORCTRL = 0x78
+WOR_MCSM0 = 0x38
 # Status registers (read with the burst bit set).
 PARTNUM = 0x30
 VERSION = 0x31
@@ -92,6 +109,14 @@ def _settings(hz):
     )
 
 
+def wor_event0(interval_s, xosc_hz=XOSC_HZ):
+    """WOREVT1:0 for a wake-on-radio period (WOR_RES 0: t = 750 / f_xosc x EVENT0)."""
+    event0 = int(interval_s * xosc_hz / 750 + 0.5)
+    if not 0 < event0 <= 0xFFFF:
+        raise ValueError("interval")
+    return event0
+
+
 def rssi_dbm(raw):
     """dBm of an RSSI status byte (two's complement, 0.5 dB steps, minus the 433 MHz offset)."""
     value = raw - 256 if raw >= 128 else raw
@@ -160,6 +185,48 @@ class CC1101:
             self.write_register(address, value)
         self.write_burst(PATABLE, bytes([PA_PLUS_10_DBM]))
         self.start_receive()
+
+    def wake_on_radio(self, interval_s):
+        """Sniff for a packet every `interval_s` on the chip's own timer while the MCU sleeps;
+        GDO0 rises when one arrived. Returns the EVENT0 value written."""
+        event0 = wor_event0(interval_s)
+        self.strobe(SIDLE)
+        self.write_register(MCSM2, WOR_MCSM2)
+        self.write_register(MCSM0, WOR_MCSM0)
+        self.write_register(WOREVT1, event0 >> 8)
+        self.write_register(WOREVT0, event0 & 0xFF)
+        self.write_register(WORCTRL, WOR_WORCTRL)
+        self.strobe(SFRX)
+        self._pending_length = 0
+        self.strobe(SWORRST)
+        self.strobe(SWOR)
+        return event0
+
+    def power_down(self):
+        """SLEEP (about 0.2 uA) until CSn goes low again. PATABLE and TEST0-2 are lost in
+        SLEEP (datasheet), so call reset() after waking the chip."""
+        self.strobe(SIDLE)
+        self.strobe(SPWD)
+
+    def transmit_for(self, packet, duration_ms):
+        """A wake-up burst: `packet` back to back for `duration_ms` (at least once), so a node
+        sniffing once per listen interval catches a whole copy. False if a send failed."""
+        import time
+
+        until = time.ticks_add(time.ticks_ms(), duration_ms)
+        sent = self.transmit(packet)
+        while sent and time.ticks_diff(until, time.ticks_ms()) > 0:
+            sent = self.transmit(packet)
+        return sent
+
+    def filter_first_byte(self, value):
+        """Keep only packets whose first byte is `value` (None: all), in the chip: the address
+        check (PKTCTRL1 ADR_CHK 1) drops the others before GDO0 can wake the MCU."""
+        if value is None:
+            self.write_register(PKTCTRL1, PKTCTRL1_STATUS)
+        else:
+            self.write_register(ADDR, value)
+            self.write_register(PKTCTRL1, PKTCTRL1_STATUS | 0x01)
 
     def chip_id(self):
         """(PARTNUM, VERSION): (0x00, 0x14) for a CC1101."""

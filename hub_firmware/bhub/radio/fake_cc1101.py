@@ -2,11 +2,13 @@
 
 It follows the datasheet where the driver can observe it: register and PATABLE read/write with
 single and burst access, status registers, the status byte (CHIP_RDYn, STATE, FIFO bytes),
-strobes SRES/SRX/STX/SIDLE/SFRX/SFTX/SCAL/SNOP, packet handling per PKTCTRL0/1 (sync word,
-PN9 whitening, variable length up to PKTLEN, CRC-16 check, appended RSSI and LQI|CRC_OK,
-CRC autoflush), RXOFF/TXOFF modes from MCSM1, the 64-byte FIFOs with RXFIFO_OVERFLOW (only
-SFRX leaves it) and TXFIFO_UNDERFLOW, and GDO0 in IOCFG0 mode 0x01. Air traffic is modelled
-as whole bursts: `receive_air` delivers one, `transmitted` collects what the chip sent.
+strobes SRES/SRX/STX/SIDLE/SFRX/SFTX/SCAL/SNOP/SWOR, packet handling per PKTCTRL0/1 (sync
+word, PN9 whitening, variable length up to PKTLEN, address check on the first byte, CRC-16
+check, appended RSSI and LQI|CRC_OK, CRC autoflush), RXOFF/TXOFF modes from MCSM1, the 64-byte
+FIFOs with RXFIFO_OVERFLOW (only SFRX leaves it) and TXFIFO_UNDERFLOW, and GDO0 in IOCFG0 mode
+0x01. Air traffic is modelled as whole bursts: `receive_air` delivers one, `transmitted`
+collects what the chip sent. Wake-on-radio (SWOR) is modelled as RX; sim.air decides when a
+sleeping chip sniffs.
 """
 
 from bhub.radio import airframe, cc1101
@@ -20,6 +22,7 @@ _IOCFG0 = 0x02
 _SYNC1 = 0x04
 _PKTLEN = 0x06
 _PKTCTRL1 = 0x07
+_ADDR = 0x09
 _PKTCTRL0 = 0x08
 _MCSM1 = 0x17
 # MARCSTATE -> STATE field of the status byte.
@@ -55,6 +58,8 @@ class FakeCC1101:
         self.channel_busy = False  # CCA result for STX while in RX
         self.transmitted = []  # on-air bursts sent
         self.missed = 0  # bursts that arrived while not in RX or were not packets for us
+        self.wor = False  # wake-on-radio running (SWOR); sim.air decides when it sniffs
+        self.filtered = 0  # packets discarded by the address check (PKTCTRL1 ADR_CHK)
         self._power_on()
 
     def _power_on(self):
@@ -145,6 +150,10 @@ class FakeCC1101:
                 self.state = cc1101.STATE_IDLE
         elif command == cc1101.SIDLE:
             self.state = cc1101.STATE_IDLE
+            self.wor = False
+        elif command == cc1101.SWOR and self.state == cc1101.STATE_IDLE:
+            self.wor = True
+            self.state = cc1101.STATE_RX  # between sniffs the chip sleeps; modelled as RX
         elif command == cc1101.SRX and self.state == cc1101.STATE_IDLE:
             self.state = cc1101.STATE_RX
         elif command == cc1101.STX and self.state in (cc1101.STATE_IDLE, cc1101.STATE_RX):
@@ -156,6 +165,12 @@ class FakeCC1101:
             self.tx_fifo = bytearray()
 
     # Air side -------------------------------------------------------------------------------
+
+    def _address_ok(self, address):
+        check = self.registers[_PKTCTRL1] & 0x03  # ADR_CHK
+        if not check or address == self.registers[_ADDR]:
+            return True
+        return (check >= 2 and address == 0x00) or (check == 3 and address == 0xFF)
 
     def _gdo0_level(self):
         if self.registers[_IOCFG0] & 0x3F == 0x01:
@@ -195,6 +210,9 @@ class FakeCC1101:
         length = body[0]
         if length > self.registers[_PKTLEN] or len(body) < length + 1:
             self.missed += 1  # discarded by length filtering; the chip keeps receiving
+            return False
+        if not self._address_ok(body[1] if length else None):
+            self.filtered += 1  # address check: discarded, RX restarts, GDO0 stays low
             return False
         crc_ok = True
         if self.registers[_PKTCTRL0] & 0x04:

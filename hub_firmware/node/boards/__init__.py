@@ -1,0 +1,1 @@
+"""Boards of the radio node: `esp32` (ESP32 + CC1101) and `sim` (fakes for the host sim)."""
