@@ -7,6 +7,8 @@ capacity, standing charges, fees, VAT and billing periods; costs, bill to date, 
 
 from .costs import Bill, Usage, bill_to_date, cost, forecast_bill
 from .errors import TariffError, TariffErrorCode
+from .forecast import Interval, cheap_windows, horizon_end, price_intervals, zone_intervals
+from .ledger import Ledger
 from .model import (
     Blocks,
     Capacity,
@@ -28,12 +30,15 @@ from .prices import (
     parse_nordpool_action,
     parse_nordpool_custom,
 )
+from .text import parse_blocks, parse_schedule, parse_zone_prices
 
 __all__ = [
     "Bill",
     "Blocks",
     "Capacity",
     "DayKind",
+    "Interval",
+    "Ledger",
     "PricePoint",
     "PriceSeries",
     "SpotFormula",
@@ -45,13 +50,20 @@ __all__ = [
     "ZoneSpan",
     "bill_to_date",
     "billing_period",
+    "cheap_windows",
     "cost",
     "day_kind",
     "day_night",
     "forecast_bill",
     "holiday_checker",
+    "horizon_end",
     "no_holidays",
+    "parse_blocks",
     "parse_entsoe",
     "parse_nordpool_action",
     "parse_nordpool_custom",
+    "parse_schedule",
+    "parse_zone_prices",
+    "price_intervals",
+    "zone_intervals",
 ]

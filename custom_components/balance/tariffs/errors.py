@@ -21,6 +21,9 @@ class TariffErrorCode(StrEnum):
     FORECAST_FORMAT = "forecast_format"
     FORECAST_SHORT = "forecast_short"
     HOLIDAYS_UNAVAILABLE = "holidays_unavailable"
+    BAD_SCHEDULE = "bad_schedule"
+    BAD_ZONE_PRICES = "bad_zone_prices"
+    BAD_BLOCKS = "bad_blocks"
 
 
 class TariffError(ValueError):

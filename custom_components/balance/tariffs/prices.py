@@ -46,7 +46,10 @@ class SpotFormula:
 
 @dataclass(frozen=True)
 class PriceSeries:
-    """Sorted, non-overlapping, gap-free price intervals (15, 30 or 60 minutes, mixed allowed)."""
+    """Sorted, non-overlapping, gap-free price intervals (15, 30 or 60 minutes, mixed allowed).
+
+    ``PriceSeries(())`` (no prices yet) prices nothing: ``price_at`` is None everywhere.
+    """
 
     points: tuple[PricePoint, ...]
 
@@ -99,6 +102,8 @@ class PriceSeries:
 
     def slots(self, start: datetime, step: timedelta, count: int) -> list[float]:
         """Time-weighted average price of each planner slot; FORECAST_SHORT if not covered."""
+        if not self.points:  # a dynamic tariff before its first prices
+            raise TariffError(TariffErrorCode.FORECAST_EMPTY)
         end = start + step * count
         if start < self.start or end > self.end:
             raise TariffError(
