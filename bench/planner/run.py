@@ -145,20 +145,31 @@ def main() -> None:
     )
     if why:
         print(f"EMHASS not compared: {why}")
+    # Our first solves run back to back, before the MILP (HiGHS) fills the caches with its own.
+    timed = {case.name: timed_plan(case.problem) for case in cases}
     rows: list[dict[str, object]] = []
     for case in cases:
-        rows.append(measure(case, emhass.get(case.name)))
+        rows.append(measure(case, emhass.get(case.name), timed[case.name]))
         print(json.dumps(rows[-1]))
     print(summary(rows, cases))
 
 
-def measure(case: Case, em: dict[str, object] | None) -> dict[str, object]:
-    """One table row: our plan, the MILP optimum and EMHASS's result (``em``) for ``case``."""
-    p = case.problem
+def timed_plan(problem: Problem) -> tuple[PlanResult, float, float]:
+    """One first solve: the plan, wall ms and CPU ms."""
     started, cpu = time.perf_counter(), time.process_time()
-    ours = plan(p)
-    ms = (time.perf_counter() - started) * 1000.0
-    cpu_ms = (time.process_time() - cpu) * 1000.0
+    ours = plan(problem)
+    return ours, (time.perf_counter() - started) * 1000.0, (time.process_time() - cpu) * 1000.0
+
+
+def measure(
+    case: Case,
+    em: dict[str, object] | None,
+    timed: tuple[PlanResult, float, float] | None = None,
+) -> dict[str, object]:
+    """One table row: our plan (``timed`` or solved now), the MILP optimum and EMHASS's result
+    (``em``) for ``case``."""
+    p = case.problem
+    ours, ms, cpu_ms = timed or timed_plan(p)
     exact = solve_milp(p)
     row: dict[str, object] = {
         "name": case.name,

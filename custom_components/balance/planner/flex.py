@@ -4,17 +4,26 @@ The slot energies a set of jobs can take form a polymatroid (the rank of a slot 
 flow from the jobs into it), so filling slots cheapest first, each as far as a max flow allows,
 is optimal for any linear price (negative prices included). Each slot is filled by a direct push
 or by an augmenting path that re-routes energy between jobs inside already chosen slots.
+The optimal fill (``Flow``) can then be squeezed: room taken from a slot pushes energy along
+the cheapest re-routing chain, which keeps it optimal without a re-fill (the planner's bounds).
 A charger may not run below its minimum power: slots left below it are then raised or emptied,
 whichever costs less.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .model import EPS
+
+ROOM_DUST = 1e-7
+"""Room overdrawn by rounding only (kWh)."""
+SEARCH_CELLS = 4096
+"""Work of the exact floor search, in job-slot cells: fills = this // (slots x jobs)."""
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,6 @@ class Job:
     fixed: tuple[int, ...] = ()
     """Slots where the job runs at least its floor (decided by the rounding)."""
 
-    def allows(self, t: int) -> bool:
-        """The job may run in slot ``t``."""
-        return self.first <= t < self.end and t not in self.blocked
-
 
 @dataclass
 class Fill:
@@ -51,45 +56,187 @@ def fill(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Fill |
 
     None when the jobs' fixed floors do not fit in ``room``.
     """
+    state = flow(jobs, room, order)
+    return None if state is None else Fill(state.f, state.rem)
+
+
+def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow | None:
+    """``fill`` that returns the optimal flow itself, to be squeezed further (``Flow.squeeze``)."""
     n = len(room)
+    zero = [0.0] * n
     f = [[0.0] * n for _ in jobs]
-    low = [[0.0] * n for _ in jobs]
+    low = [zero if not job.fixed else [0.0] * n for job in jobs]
     rem = [job.energy for job in jobs]
     for j, job in enumerate(jobs):
         for s in job.fixed:
             f[j][s] = low[j][s] = job.floor
             rem[j] -= job.floor
             room[s] -= job.floor
-    if any(r < -EPS for r in room) or any(r < -EPS for r in rem):
+    if min(room, default=0.0) < -EPS or min(rem, default=0.0) < -EPS:
         return None
+    usable = [_usable(job) for job in jobs]
+    space = [set(u) for u in usable]
     by_deadline = sorted(range(len(jobs)), key=lambda j: (jobs[j].end, j))
-    open_at: list[list[int]] = [[] for _ in range(n)]
-    for j in by_deadline:
-        blocked = jobs[j].blocked
-        for t in range(jobs[j].first, jobs[j].end):
-            if t not in blocked:
-                open_at[t].append(j)
-    state = _State(jobs, f, low, rem, room)
+    state = Flow(jobs, f, low, rem, room, space, [set() for _ in jobs])
+    tries = 4 * len(jobs) + 4
     for t in order:
-        if not open_at[t]:
+        open_jobs = [j for j in by_deadline if t in usable[j]]
+        if not open_jobs:
             continue
-        if not any(r > EPS for r in rem):
+        if max(rem) <= EPS:
             break
-        for _ in range(4 * len(jobs) + 4):
-            if room[t] <= EPS or not state.push(t, open_at[t]):
+        # Direct pushes, earliest deadline first; then augmenting paths while room is left.
+        for j in open_jobs:
+            if rem[j] > EPS and room[t] > EPS:
+                d = min(rem[j], jobs[j].limit - f[j][t], room[t])
+                if d > 0.0:
+                    state.add(j, t, d)
+                    rem[j] -= d
+                    room[t] -= d
+        for _ in range(tries):
+            if room[t] <= EPS or not state.push(t, open_jobs):
                 break
-    return Fill(f, rem)
+    return state
+
+
+@lru_cache(maxsize=256)
+def _usable(job: Job) -> frozenset[int]:
+    """Slots where ``job`` may still add energy before any fill."""
+    out = frozenset(range(job.first, job.end)) - job.blocked
+    return out - frozenset(job.fixed) if job.floor >= job.limit - EPS else out
 
 
 @dataclass
-class _State:
+class Flow:
+    """An optimal fill: energy ``f`` per job and slot, ``rem`` missing, ``room`` left per slot."""
+
     jobs: Sequence[Job]
     f: list[list[float]]
     low: list[list[float]]
     rem: list[float]
     room: list[float]
-    reach: set[int] | None = None
-    """Jobs reachable from the jobs still missing energy (any slot); None: to recompute."""
+    space: list[set[int]]
+    """Per job: slots it may use that are below its limit."""
+    held: list[set[int]]
+    """Per job: slots where it holds energy above its fixed floor (energy that may move)."""
+    free: set[int] | None = None
+    """Slots with room left (made by the first ``squeeze``, then kept by it)."""
+    scan: int = 0
+    """Place in the price order before which no slot has room left (kept by ``squeeze``)."""
+
+    def copy(self) -> Flow:
+        """An independent copy (jobs and fixed floors shared)."""
+        return Flow(
+            self.jobs,
+            [row[:] for row in self.f],
+            self.low,
+            self.rem[:],
+            self.room[:],
+            [x.copy() for x in self.space],
+            [x.copy() for x in self.held],
+            free=None if self.free is None else self.free.copy(),
+            scan=self.scan,
+        )
+
+    def squeeze(self, t: int, amount: float, order: Sequence[int]) -> bool:
+        """Take ``amount`` kWh of room from slot ``t`` and stay an optimal fill.
+
+        Energy pushed out of ``t`` moves along the cheapest re-routing chain: the jobs swap
+        energy in shared slots, and the chain's cost is the price of the free slot it ends in
+        (the shared slots' prices cancel), so the cheapest free slot any reachable job may use
+        wins; with none, the energy is missed. ``order``: the slots, cheapest first.
+        False if the room cannot be made (fixed floors alone overfill ``t``, or more chains
+        would be needed than a fill tries per slot).
+        """
+        jobs, f, low, room = self.jobs, self.f, self.low, self.room
+        free = self.free
+        if free is None:
+            free = self.free = {u for u, r in enumerate(room) if r > EPS}
+        room[t] -= amount
+        if room[t] <= EPS:
+            free.discard(t)
+        for _ in range(4 * len(jobs) + 4):  # as many chains as a fill tries per slot
+            if room[t] >= -EPS:
+                break
+            sources = [k for k in range(len(jobs)) if t in self.held[k]]
+            if not sources:
+                break
+            chain = self._cheapest_chain(t, sources, order, free)
+            src, hops, end = chain
+            d = min(-room[t], f[src][t] - low[src][t])
+            for i, k, s in hops:
+                d = min(d, jobs[i].limit - f[i][s], f[k][s] - low[k][s])
+            if end is not None:
+                last, u = end
+                d = min(d, room[u], jobs[last].limit - f[last][u])
+            if d <= EPS:
+                break
+            self.add(src, t, -d)
+            room[t] += d
+            for i, k, s in hops:
+                self.add(i, s, d)
+                self.add(k, s, -d)
+            if end is None:
+                self.rem[src] += d  # no free slot reachable: missed (no hops then)
+            else:
+                self.add(end[0], end[1], d)
+                room[end[1]] -= d
+                if room[end[1]] <= EPS:
+                    free.discard(end[1])
+        return room[t] >= -ROOM_DUST
+
+    def _cheapest_chain(
+        self, t: int, sources: Sequence[int], order: Sequence[int], free: set[int]
+    ) -> tuple[int, list[tuple[int, int, int]], tuple[int, int] | None]:
+        """Source job, hops (i takes k's energy in slot s) and end (job, ``free`` slot) or None."""
+        f, held = self.f, self.held
+        parent: dict[int, int | None] = dict.fromkeys(sources)
+        queue = deque(sources)
+        reached: list[int] = []
+        while queue:
+            i = queue.popleft()
+            reached.append(i)
+            space = self.space[i]
+            for k in range(len(self.jobs)):
+                if k not in parent and not space.isdisjoint(held[k]) and _beyond(space, held[k], t):
+                    parent[k] = i
+                    queue.append(k)
+        # Room only shrinks while squeezing: slots before ``scan`` stay full.
+        while self.scan < len(order) and order[self.scan] not in free:
+            self.scan += 1
+        end = next(
+            (
+                (i, u)
+                for u in order[self.scan :]
+                if u in free and u != t
+                for i in reached
+                if u in self.space[i]
+            ),
+            None,
+        )
+        node = end[0] if end is not None else sources[0]
+        hops: list[tuple[int, int, int]] = []
+        while (prev := parent[node]) is not None:
+            shared = self.space[prev] & held[node]
+            shared.discard(t)
+            hops.append((prev, node, max(shared, key=f[node].__getitem__)))
+            node = prev
+        hops.reverse()
+        return node, hops, end
+
+    def add(self, j: int, s: int, d: float) -> None:
+        """Change job ``j``'s energy in slot ``s`` by ``d`` and keep ``space``/``held`` true."""
+        job, fj = self.jobs[j], self.f[j]
+        fj[s] += d
+        value = fj[s]
+        if value < job.limit - EPS and job.first <= s < job.end and s not in job.blocked:
+            self.space[j].add(s)
+        else:
+            self.space[j].discard(s)
+        if value - self.low[j][s] > EPS:
+            self.held[j].add(s)
+        else:
+            self.held[j].discard(s)
 
     def push(self, t: int, open_jobs: Sequence[int]) -> bool:
         """Push energy into slot ``t`` directly or along one augmenting path; False if none."""
@@ -100,15 +247,10 @@ class _State:
         for j in takers:
             if rem[j] > EPS:
                 d = min(rem[j], jobs[j].limit - f[j][t], room[t])
-                f[j][t] += d
+                self.add(j, t, d)
                 rem[j] -= d
                 room[t] -= d
-                self.reach = None
                 return True
-        if self.reach is None:
-            self.reach = self._reachable()
-        if self.reach.isdisjoint(takers):
-            return False
         path = self._path(t, set(takers))
         if path is None:
             return False
@@ -119,67 +261,49 @@ class _State:
         if d <= EPS:
             return False
         for i, k, s in hops:
-            f[i][s] += d
-            f[k][s] -= d
-        f[last][t] += d
+            self.add(i, s, d)
+            self.add(k, s, -d)
+        self.add(last, t, d)
         rem[src] -= d
         room[t] -= d
-        self.reach = None
         return True
-
-    def _reachable(self) -> set[int]:
-        """Jobs a re-routing chain from a job missing energy could reach (a superset)."""
-        jobs, f = self.jobs, self.f
-        found = {j for j in range(len(jobs)) if self.rem[j] > EPS}
-        queue = deque(found)
-        while queue:
-            i = queue.popleft()
-            job, fi = jobs[i], f[i]
-            for k in range(len(jobs)):
-                if k in found:
-                    continue
-                fk, lk = f[k], self.low[k]
-                if any(
-                    fk[s] - lk[s] > EPS and fi[s] < job.limit - EPS and s not in job.blocked
-                    for s in range(max(job.first, jobs[k].first), min(job.end, jobs[k].end))
-                ):
-                    found.add(k)
-                    queue.append(k)
-        return found
 
     def _path(self, t: int, takers: set[int]) -> tuple[int, list[tuple[int, int, int]], int] | None:
         """Shortest chain job -> job (job i takes over job k's energy in a shared slot s)."""
-        jobs, f = self.jobs, self.f
-        sources = [j for j in range(len(jobs)) if self.rem[j] > EPS]
-        parent: dict[int, tuple[int, int] | None] = dict.fromkeys(sources)
+        jobs, f, low = self.jobs, self.f, self.low
+        count = len(jobs)
+        sources = [j for j in range(count) if self.rem[j] > EPS]
+        parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
+        held = self.held
         while queue:
             i = queue.popleft()
-            job = jobs[i]
-            fi = f[i]
-            for k in range(len(jobs)):
-                if k in parent:
+            space = self.space[i]
+            for k in range(count):
+                if k in parent or space.isdisjoint(held[k]) or not _beyond(space, held[k], t):
                     continue
-                fk, lk = f[k], self.low[k]
-                best_s, best = -1, EPS
-                for s in range(max(job.first, jobs[k].first), min(job.end, jobs[k].end)):
-                    if s == t or fk[s] - lk[s] <= EPS or s in job.blocked:
-                        continue
-                    gain = min(job.limit - fi[s], fk[s] - lk[s])
-                    if gain > best:
-                        best_s, best = s, gain
-                if best_s < 0:
+                parent[k] = i
+                if k not in takers:
+                    queue.append(k)
                     continue
-                parent[k] = (i, best_s)
-                if k in takers:
-                    hops: list[tuple[int, int, int]] = []
-                    node = k
-                    while (link := parent[node]) is not None:
-                        hops.append((link[0], node, link[1]))
-                        node = link[0]
-                    return node, hops, k
-                queue.append(k)
+                # The hops' slots: where each taker can take over the most.
+                hops: list[tuple[int, int, int]] = []
+                node = k
+                while (prev := parent[node]) is not None:
+                    shared = self.space[prev] & held[node]
+                    shared.discard(t)
+                    fi, fk, lk, limit = f[prev], f[node], low[node], jobs[prev].limit
+                    best_s = max(shared, key=lambda s: (min(limit - fi[s], fk[s] - lk[s]), -s))
+                    hops.append((prev, node, best_s))
+                    node = prev
+                return node, hops, k
         return None
+
+
+def _beyond(space: set[int], held: set[int], t: int) -> bool:
+    """Whether intersecting sets ``space`` (a job's free slots) and ``held`` (energy another
+    job may hand over) share a slot other than ``t``."""
+    return t not in space or t not in held or len(space & held) > 1
 
 
 def repair_floor(
@@ -193,42 +317,51 @@ def repair_floor(
     """
     if job.floor <= EPS:
         return 0.0
+    floor = job.floor
+    mine = _window(tuple(order), job.first, job.end)
     lost = 0.0
     while True:
-        bad = [s for s in range(job.first, job.end) if EPS < energy[s] < job.floor - EPS]
-        if not bad:
+        s = next((u for u in reversed(mine) if EPS < energy[u] < floor - EPS), -1)
+        if s < 0:
             break
-        s = max(bad, key=lambda u: (prices[u], u))
-        raise_cost = _raise(job, energy, room, prices, s, apply=False)
-        drop_cost = _drop(job, energy, room, prices, s, apply=False)
+        raise_cost = _raise(job, energy, room, prices, s, order=mine, apply=False)
+        drop_cost = _drop(job, energy, room, prices, s, order=mine, apply=False)
         if raise_cost is not None and (drop_cost is None or raise_cost <= drop_cost):
-            _raise(job, energy, room, prices, s, apply=True)
+            _raise(job, energy, room, prices, s, order=mine, apply=True)
         elif drop_cost is not None:
-            _drop(job, energy, room, prices, s, apply=True)
+            _drop(job, energy, room, prices, s, order=mine, apply=True)
         else:
             lost += energy[s]
             room[s] += energy[s]
             energy[s] = 0.0
-    left = _top_up(job, energy, room, prices, order, missing=lost) if lost > EPS else 0.0
-    _polish(job, energy, room, prices, order)
+    left = _top_up(job, energy, room, prices, mine, missing=lost) if lost > EPS else 0.0
+    _polish(job, energy, room, prices, mine)
     return left
+
+
+@lru_cache(maxsize=256)
+def _window(order: tuple[int, ...], first: int, end: int) -> tuple[int, ...]:
+    """The slots ``first .. end - 1`` in ``order`` (cheapest first)."""
+    return tuple(u for u in order if first <= u < end)
 
 
 def _polish(
     job: Job, energy: list[float], room: list[float], prices: Sequence[float], order: Sequence[int]
 ) -> None:
-    """Move energy from the job's dearest slot to cheaper ones while that pays, floors kept."""
-    window = range(job.first, job.end)
-    for _ in range(4 * len(window)):
-        used = [s for s in window if energy[s] > EPS]
-        if not used:
+    """Move energy from the job's dearest slot to cheaper ones while that pays, floors kept.
+
+    ``order`` is the job's window, cheapest first.
+    """
+    blocked = job.blocked
+    for _ in range(4 * len(order)):
+        hi = next((u for u in reversed(order) if energy[u] > EPS), -1)
+        if hi < 0:
             return
-        hi = max(used, key=lambda u: (prices[u], u))
         best: tuple[int, float] | None = None
         for lo in order:
             if prices[lo] >= prices[hi] - EPS:
                 break
-            if not job.allows(lo):
+            if lo in blocked:
                 continue
             space = min(job.limit - energy[lo], room[lo])
             if energy[lo] <= EPS and space < job.floor - EPS:
@@ -266,11 +399,12 @@ def _top_up(
     *,
     missing: float,
 ) -> float:
-    """Place ``missing`` kWh in the cheapest slots, never below the floor; returns what is left."""
+    """Place ``missing`` kWh in the cheapest slots (``order``: the job's window, cheapest first),
+    never below the floor; returns what is left."""
     for s in order:
         if missing <= EPS:
             break
-        if not job.allows(s):
+        if s in job.blocked:
             continue
         have = energy[s]
         space = min(job.limit - have, room[s])
@@ -279,7 +413,9 @@ def _top_up(
         elif have <= EPS and space >= job.floor - EPS:
             add = max(job.floor, min(missing, space))
             excess = add - missing
-            if excess > EPS and not _shave(job, energy, room, prices, s, amount=excess):
+            if excess > EPS and not _shave(
+                job, energy, room, prices, s, order=order, amount=excess
+            ):
                 continue
         else:
             continue
@@ -298,13 +434,11 @@ def _shave(
     prices: Sequence[float],
     skip: int,
     *,
+    order: Sequence[int],
     amount: float,
 ) -> bool:
     """Take ``amount`` from the job's dearest slots above the floor (not ``skip``)."""
-    donors = sorted(
-        (u for u in range(job.first, job.end) if u != skip and energy[u] > job.floor + EPS),
-        key=lambda u: (-prices[u], -u),
-    )
+    donors = [u for u in reversed(order) if u != skip and energy[u] > job.floor + EPS]
     if sum(energy[u] - job.floor for u in donors) < amount - EPS:
         return False
     for u in donors:
@@ -324,16 +458,15 @@ def _raise(
     prices: Sequence[float],
     s: int,
     *,
+    order: Sequence[int],
     apply: bool,
 ) -> float | None:
-    """Raise slot ``s`` to the floor, taking the extra from the job's dearest other slots."""
+    """Raise slot ``s`` to the floor, taking the extra from the job's dearest other slots
+    (``order``: the job's window, cheapest first)."""
     need = job.floor - energy[s]
     if room[s] < need - EPS:
         return None
-    donors = sorted(
-        (u for u in range(job.first, job.end) if u != s and energy[u] > job.floor + EPS),
-        key=lambda u: (-prices[u], -u),
-    )
+    donors = (u for u in reversed(order) if u != s and energy[u] > job.floor + EPS)
     cost = need * prices[s]
     left = need
     moves: list[tuple[int, float]] = []
@@ -362,14 +495,13 @@ def _drop(
     prices: Sequence[float],
     s: int,
     *,
+    order: Sequence[int],
     apply: bool,
 ) -> float | None:
-    """Empty slot ``s``, moving its energy to the job's cheapest slots already running."""
+    """Empty slot ``s``, moving its energy to the job's cheapest slots already running
+    (``order``: the job's window, cheapest first)."""
     amount = energy[s]
-    takers = sorted(
-        (u for u in range(job.first, job.end) if u != s and energy[u] >= job.floor - EPS),
-        key=lambda u: (prices[u], u),
-    )
+    takers = (u for u in order if u != s and energy[u] >= job.floor - EPS)
     cost = -amount * prices[s]
     left = amount
     moves: list[tuple[int, float]] = []
@@ -401,30 +533,50 @@ def solve_jobs(
     *,
     penalty: float,
     round_steps: int = 0,
+    bar: float = math.inf,
 ) -> Fill:
     """Fill, then settle slots below a floor by ``repair_floor``.
 
     With ``round_steps``, up to that many slots below a floor are first decided one by one,
     dearest first: forbidden to the job or forced to its floor. Two passes choose between the
     two by the raw fill and by the repaired fill; the cheapest repaired fill seen is returned.
-    ``room`` ends as what is left.
+    ``room`` ends as what is left. When the fill without floors (a lower bound) already scores
+    ``bar`` or more, it is returned unrepaired: the caller only needs to know it loses.
     """
     start_room = list(room)
     res = fill(jobs, room, order)
     assert res is not None  # no fixed floors yet
+    # The fill without floors is a relaxation: a repaired fill that matches it is optimal.
+    bound = score(res, prices, penalty)
+    if bound >= bar:
+        return res
     best = _repaired(jobs, res, room, prices, order)
     best_score = score(best[0], prices, penalty)
+    memo = _Fills(tuple(jobs), start_room, order, prices, first=(res, list(room)), repaired=best)
     if round_steps:
         for by_repair in (False, True):
+            if best_score <= bound + EPS:
+                break
             found, found_score = _round(
                 jobs,
                 res,
-                start_room,
-                order,
-                prices=prices,
+                memo,
                 penalty=penalty,
                 steps=round_steps,
                 by_repair=by_repair,
+                bar=min(best_score, bar),
+            )
+            if found is not None and found_score < best_score - EPS:
+                best, best_score = found, found_score
+        # Small problems: a bounded search over the same decisions closes what the dives left.
+        budget = SEARCH_CELLS // max(1, len(room) * len(jobs))
+        if best_score > bound + EPS and budget > 0:
+            found, found_score = _search(
+                jobs,
+                memo,
+                penalty=penalty,
+                bar=min(best_score, bar),
+                budget=budget,
             )
             if found is not None and found_score < best_score - EPS:
                 best, best_score = found, found_score
@@ -432,22 +584,66 @@ def solve_jobs(
     return best[0]
 
 
+def _search(
+    jobs: Sequence[Job],
+    memo: _Fills,
+    *,
+    penalty: float,
+    bar: float,
+    budget: int,
+) -> tuple[tuple[Fill, list[float]] | None, float]:
+    """Depth-first search over "forbid" / "force to the floor" for the dearest slot below a
+    floor, pruned by the fill without floors; at most ``budget`` fills. The cheapest repaired
+    fill below ``bar`` and its score (None, inf when none)."""
+    prices = memo.prices
+    best: tuple[Fill, list[float]] | None = None
+    best_score = math.inf
+    stack = [list(jobs)]
+    while stack and budget > 0:
+        current = stack.pop()
+        budget -= 1
+        hit = memo.fill(current)
+        if hit is None:
+            continue
+        got = hit[0]
+        low = score(got, prices, penalty)
+        if low >= min(bar, best_score) - EPS:
+            continue
+        probe = memo.repaired(current)
+        probe_score = score(probe[0], prices, penalty)
+        if probe_score < min(bar, best_score) - EPS:
+            best, best_score = probe, probe_score
+        bad = _dearest_bad(current, got, prices)
+        if bad is None or probe_score <= low + EPS:
+            continue
+        j, s = bad
+        job = current[j]
+        if job.floor <= job.limit + EPS:
+            stack.append([*current[:j], replace(job, fixed=(*job.fixed, s)), *current[j + 1 :]])
+        stack.append([*current[:j], replace(job, blocked=job.blocked | {s}), *current[j + 1 :]])
+    return best, best_score
+
+
 def _round(
     jobs: Sequence[Job],
     res: Fill,
-    start_room: Sequence[float],
-    order: Sequence[int],
+    memo: _Fills,
     *,
-    prices: Sequence[float],
     penalty: float,
     steps: int,
     by_repair: bool,
+    bar: float,
 ) -> tuple[tuple[Fill, list[float]] | None, float]:
-    """One rounding pass; returns the cheapest repaired fill seen and its score."""
+    """One rounding pass; returns the cheapest repaired fill seen and its score.
+
+    A decision whose fill without floors (a lower bound) does not beat ``bar`` is not taken.
+    """
+    prices = memo.prices
     current = list(jobs)
     best: tuple[Fill, list[float]] | None = None
     best_score = float("inf")
     for _ in range(steps):
+        bar = min(bar, best_score)
         bad = _dearest_bad(current, res, prices)
         if bad is None:
             break
@@ -456,24 +652,71 @@ def _round(
         options = [replace(job, blocked=job.blocked | {s})]
         if job.floor <= job.limit + EPS:
             options.append(replace(job, fixed=(*job.fixed, s)))
-        chosen: tuple[float, list[Job], Fill, tuple[Fill, list[float]], float] | None = None
+        chosen: tuple[float, list[Job], Fill, float] | None = None
+        probe: tuple[Fill, list[float]] | None = None
         for option in options:
             trial = [*current[:j], option, *current[j + 1 :]]
-            trial_room = list(start_room)
-            got = fill(trial, trial_room, order)
-            if got is None:
+            hit = memo.fill(trial)
+            if hit is None:
                 continue
-            probe = _repaired(trial, got, trial_room, prices, order)
-            probe_score = score(probe[0], prices, penalty)
-            key = probe_score if by_repair else score(got, prices, penalty)
+            got = hit[0]
+            low = score(got, prices, penalty)
+            if low >= bar - EPS:
+                continue
+            key, repaired = low, None
+            if by_repair:
+                repaired = memo.repaired(trial)
+                key = score(repaired[0], prices, penalty)
             if chosen is None or key < chosen[0] - EPS:
-                chosen = (key, trial, got, probe, probe_score)
+                chosen, probe = (key, trial, got, low), repaired
         if chosen is None:
             break
-        _, current, res, probe, probe_score = chosen
+        probe_score, current, res, low = chosen
+        if probe is None:  # chosen by the raw fill: only it needs repairing
+            probe = memo.repaired(current)
+            probe_score = score(probe[0], prices, penalty)
         if probe_score < best_score - EPS:
             best, best_score = probe, probe_score
+        if probe_score <= low + EPS:
+            break  # further decisions only restrict this fill: nothing cheaper below
     return best, best_score
+
+
+class _Fills:
+    """Fills and repaired fills of one room and price order, computed once per job list (the
+    rounding's two passes and its search meet the same decisions)."""
+
+    def __init__(
+        self,
+        jobs: tuple[Job, ...],
+        room: Sequence[float],
+        order: Sequence[int],
+        prices: Sequence[float],
+        *,
+        first: tuple[Fill, list[float]],
+        repaired: tuple[Fill, list[float]],
+    ) -> None:
+        self.room, self.order, self.prices = room, order, prices
+        self._fills: dict[tuple[Job, ...], tuple[Fill, list[float]] | None] = {jobs: first}
+        self._repairs: dict[tuple[Job, ...], tuple[Fill, list[float]]] = {jobs: repaired}
+
+    def fill(self, jobs: Sequence[Job]) -> tuple[Fill, list[float]] | None:
+        """The fill of ``jobs`` and the room it leaves (None: fixed floors do not fit)."""
+        key = tuple(jobs)
+        if key not in self._fills:
+            room = list(self.room)
+            got = fill(key, room, self.order)
+            self._fills[key] = None if got is None else (got, room)
+        return self._fills[key]
+
+    def repaired(self, jobs: Sequence[Job]) -> tuple[Fill, list[float]]:
+        """``_repaired`` of the fill of ``jobs`` (which must fit)."""
+        key = tuple(jobs)
+        if key not in self._repairs:
+            hit = self.fill(key)
+            assert hit is not None
+            self._repairs[key] = _repaired(key, hit[0], hit[1], self.prices, self.order)
+        return self._repairs[key]
 
 
 def _repaired(
@@ -505,6 +748,4 @@ def _dearest_bad(jobs: Sequence[Job], res: Fill, prices: Sequence[float]) -> tup
 
 def score(res: Fill, prices: Sequence[float], penalty: float) -> float:
     """Cost of the jobs' energy plus ``penalty`` per kWh missing."""
-    return sum(e * prices[t] for row in res.energy for t, e in enumerate(row) if e > EPS) + (
-        penalty * sum(res.missing)
-    )
+    return sum(math.sumprod(row, prices) for row in res.energy) + penalty * sum(res.missing)

@@ -1,20 +1,22 @@
 """``plan(problem) -> PlanResult``: minimum-cost schedule of deferrable loads under per-slot caps.
 
 Blocks (programmes, chargers that may not pause) are placed by a branch and bound over their
-starts, cheapest first, pruned with an exact lower bound (each block at its cheapest start plus
-the split jobs' optimum with the full caps); each leaf fills the split jobs exactly (``flex``).
-A load that cannot get what it asks is planned as well as it can be and reported with a
-``Shortfall``: the reason, the energy possible by the deadline and the earliest deadline that
-would allow the full energy.
+starts, cheapest first; each node's bound is the split jobs' optimal fill without minimum
+powers under the blocks so far, squeezed from its parent's (``flex.Flow.squeeze``). The best
+leaf is rounded (minimum powers), then programmes move one at a time where an exact bound of
+the move beats it. A load that cannot get what it asks is planned as well as it can be and
+reported with a ``Shortfall``: the reason, the energy possible by the deadline and the earliest
+deadline that would allow the full energy (bisected on a relaxation first).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from operator import le
 
-from .flex import Fill, Job, score, solve_jobs
+from .flex import Fill, Flow, Job, fill, flow, score, solve_jobs
 from .model import (
     EPS,
     Charger,
@@ -34,21 +36,23 @@ IMPROVE_ROUNDS = 3
 IMPROVE_TRIES = 4
 ROUND_STEPS = 64
 SPAN_EXTRA = 3
+MOVE_SCANS = 24
 SEARCH_WORK = 2304
 
 
 @dataclass(frozen=True)
 class _Block:
-    """A load that runs as one unbroken block: a programme's fixed profile, or a charger's power
-    range (``power``) shaped per start."""
+    """A load that runs as one unbroken block: a programme's fixed profile (``ranked``), or a
+    charger's power range (``power``) shaped per start."""
 
     load_id: str
     window: tuple[int, int]
-    profiles: tuple[tuple[float, ...], ...]
     fixed_start: bool
     energy: float
     power: tuple[float, float] | None = None
     """(min, max) kW of a charger block: its power may vary inside the block."""
+    ranked: tuple[tuple[float, int, tuple[float, ...]], ...] = ()
+    """A programme's (own cost, start, profile) for every start in its window, cheapest first."""
 
 
 @dataclass
@@ -80,8 +84,11 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
     order = sorted(range(n), key=lambda t: (prices[t], t))
 
     def leaf(
-        placed: dict[str, tuple[int, tuple[float, ...]] | None], round_steps: int = 0
+        placed: dict[str, tuple[int, tuple[float, ...]] | None],
+        round_steps: int = 0,
+        bar: float = math.inf,
     ) -> _Leaf:
+        """The assignment's score; only a lower bound when that is already ``bar`` or more."""
         room = [c * dt for c in caps]
         block_cost = 0.0
         for blk in blocks:
@@ -93,27 +100,36 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
             for k, kw in enumerate(prof):
                 room[start + k] -= kw * dt
                 block_cost += kw * dt * prices[start + k]
-        res = solve_jobs(jobs, room, order, prices, penalty=penalty, round_steps=round_steps)
+        # A charger cannot run where the room is below its minimum power: exact, and it spares
+        # the rounding those slots.
+        res = solve_jobs(
+            [_without_low_room(job, room) for job in jobs],
+            room,
+            order,
+            prices,
+            penalty=penalty,
+            round_steps=round_steps,
+            bar=bar - block_cost,
+        )
         return _Leaf(dict(placed), res, block_cost + score(res, prices, penalty))
 
-    flex_lb = leaf({b.load_id: None for b in blocks}, 0).score - penalty * sum(
-        b.energy for b in blocks
-    )
     best = _branch(
         blocks,
+        jobs,
         caps,
         prices,
         dt,
-        flex_lb=flex_lb,
         leaf=leaf,
         penalty=penalty,
         max_leaves=problem.max_leaves or max(12, SEARCH_WORK // n),
     )
-    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf)
-    # Leaves were compared with the quick floor repair: settle the chosen one properly.
+    # Leaves were compared with the quick floor repair: settle the chosen one properly, then
+    # move blocks where an exact bound says it may pay (moves settled the same way).
     rounded = leaf(best.starts, ROUND_STEPS)
     if rounded.score < best.score - EPS:
         best = rounded
+    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf)
+    best = _yielding(blocks, jobs, best, caps=caps, prices=prices, dt=dt, penalty=penalty)
     best = _reshaped(blocks, best, caps, prices, dt)
     plans = _plans(problem, owners, blocks, best)
     shortfalls: list[Shortfall] = []
@@ -136,8 +152,19 @@ def _decompose(problem: Problem) -> tuple[list[Job], list[str], list[_Block]]:
         if isinstance(load, Programme):
             prof = load.remaining()
             running = load.elapsed_slots > 0
+            window = _clip(load.window, n)
+            last = window[0] if running else window[1] - len(prof)
+            prices = problem.prices
+            ranked = sorted(
+                (
+                    (math.sumprod(prof, prices[start : start + len(prof)]) * dt, start, prof)
+                    for start in range(window[0], last + 1)
+                    if start + len(prof) <= window[1]
+                ),
+                key=lambda c: (round(c[0], 9), c[1]),
+            )
             blocks.append(
-                _Block(load.load_id, _clip(load.window, n), (prof,), running, sum(prof) * dt)
+                _Block(load.load_id, window, running, sum(prof) * dt, ranked=tuple(ranked))
             )
         elif isinstance(load, WaterHeater):
             for day in load.days:
@@ -157,7 +184,6 @@ def _decompose(problem: Problem) -> tuple[list[Job], list[str], list[_Block]]:
                     _Block(
                         load.load_id,
                         (first, end),
-                        (),
                         load.running,
                         need,
                         (load.min_kw, load.max_kw),
@@ -166,47 +192,44 @@ def _decompose(problem: Problem) -> tuple[list[Job], list[str], list[_Block]]:
     return jobs, owners, blocks
 
 
+def _without_low_room(job: Job, room: Sequence[float]) -> Job:
+    """``job`` barred from the slots whose room is below its floor."""
+    if job.floor <= EPS:
+        return job
+    low = [t for t in range(job.first, job.end) if room[t] < job.floor - EPS]
+    return replace(job, blocked=job.blocked | frozenset(low)) if low else job
+
+
 def _clip(window: tuple[int, int], n: int) -> tuple[int, int]:
     first = max(0, window[0])
     return first, max(first, min(n, window[1]))
 
 
-def _fits(prof: Sequence[float], start: int, room_kw: Sequence[float]) -> bool:
-    return all(kw <= room_kw[start + k] + EPS for k, kw in enumerate(prof))
-
-
 def _candidates(
     blk: _Block, room_kw: Sequence[float], prices: Sequence[float], dt: float
-) -> list[tuple[float, int, tuple[float, ...]]]:
+) -> Iterator[tuple[float, int, tuple[float, ...]]]:
     """Feasible (own cost, start, profile) of a block under ``room_kw``, cheapest first."""
+    if blk.power is None:
+        slack = [r + EPS for r in room_kw]
+        return (c for c in blk.ranked if all(map(le, c[2], slack[c[1] : c[1] + len(c[2])])))
+    power = blk.power
     first, end = blk.window
     out: list[tuple[float, int, tuple[float, ...]]] = []
-    for prof in blk.profiles:
-        last = first if blk.fixed_start else end - len(prof)
-        for start in range(first, last + 1):
-            if start + len(prof) > end or not _fits(prof, start, room_kw):
-                continue
-            cost = sum(kw * dt * prices[start + k] for k, kw in enumerate(prof))
-            out.append((cost, start, prof))
-    if blk.power is not None:
-        last = first if blk.fixed_start else end - 1
-        for start in range(first, last + 1):
-            found = 0
-            for end_at in range(start + 1, end + 1):
-                spread = _spread(
-                    blk.power, blk.energy, room_kw[start:end_at], prices[start:end_at], dt
-                )
-                if spread is None:
-                    if found or min(room_kw[start:end_at]) < blk.power[0] - EPS:
-                        break
-                    continue
-                cost = sum(kw * dt * prices[start + k] for k, kw in enumerate(spread))
-                out.append((cost, start, spread))
-                found += 1
-                if found > SPAN_EXTRA:
+    last = first if blk.fixed_start else end - 1
+    for start in range(first, last + 1):
+        found = 0
+        for end_at in range(start + 1, end + 1):
+            spread = _spread(power, blk.energy, room_kw[start:end_at], prices[start:end_at], dt)
+            if spread is None:
+                if found or min(room_kw[start:end_at]) < power[0] - EPS:
                     break
+                continue
+            out.append((math.sumprod(spread, prices[start:end_at]) * dt, start, spread))
+            found += 1
+            if found > SPAN_EXTRA:
+                break
     out.sort(key=lambda c: (round(c[0], 9), c[1], -c[2][0]))
-    return out
+    return iter(out)
 
 
 def _spread(
@@ -235,17 +258,22 @@ def _spread(
 
 def _branch(
     blocks: Sequence[_Block],
+    jobs: Sequence[Job],
     caps: Sequence[float],
     prices: Sequence[float],
     dt: float,
     *,
-    flex_lb: float,
-    leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int], _Leaf],
+    leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
     penalty: float,
     max_leaves: int,
 ) -> _Leaf:
-    """Branch and bound over block starts; a block may be skipped (penalised) as last resort."""
-    options = {b.load_id: _candidates(b, caps, prices, dt) for b in blocks}
+    """Branch and bound over block starts; a block may be skipped (penalised) as last resort.
+
+    Each node carries the split jobs' optimal fill without floors under the blocks placed so
+    far (squeezed from its parent's, ``Flow.squeeze``): placing more blocks only takes room,
+    so its cost plus the blocks' is a lower bound of every leaf below.
+    """
+    options = {b.load_id: list(_candidates(b, caps, prices, dt)) for b in blocks}
     # Rigid programmes first; charger blocks then shape their power around them.
     order = sorted(
         blocks,
@@ -253,42 +281,58 @@ def _branch(
     )
     own_min = [min((c[0] for c in options[b.load_id]), default=0.0) for b in order]
     tail = [sum(own_min[i:]) for i in range(len(order) + 1)]
+    by_price = sorted(range(len(caps)), key=lambda t: (prices[t], t))
+    root = flow(jobs, [c * dt for c in caps], by_price)
+    assert root is not None  # no fixed floors
     best: list[_Leaf] = []
     budget = [max_leaves]
+
+    def beaten(bound: float) -> bool:
+        return bool(best) and bound >= best[0].score - EPS
 
     def visit(
         i: int,
         placed: dict[str, tuple[int, tuple[float, ...]] | None],
         room: list[float],
         partial: float,
+        base: Flow,
     ) -> None:
         if budget[0] <= 0:
             return
+        flex = score(Fill(base.f, base.rem), prices, penalty)
         if i == len(order):
             budget[0] -= 1
-            found = leaf(placed, 0)
-            if not best or found.score < best[0].score - EPS:
-                best[:] = [found]
+            if not beaten(partial + flex):
+                found = leaf(placed, 0, best[0].score if best else math.inf)
+                if not best or found.score < best[0].score - EPS:
+                    best[:] = [found]
             return
         blk = order[i]
         for cost, start, prof in _candidates(blk, room, prices, dt):
-            if best and partial + cost + tail[i + 1] + flex_lb >= best[0].score - EPS:
+            if beaten(partial + cost + tail[i + 1] + flex):
                 break
+            child = base.copy()
+            if not all(child.squeeze(start + k, kw * dt, by_price) for k, kw in enumerate(prof)):
+                continue
+            if beaten(
+                partial + cost + tail[i + 1] + score(Fill(child.f, child.rem), prices, penalty)
+            ):
+                continue
             for k, kw in enumerate(prof):
                 room[start + k] -= kw
             placed[blk.load_id] = (start, prof)
-            visit(i + 1, placed, room, partial + cost)
+            visit(i + 1, placed, room, partial + cost, child)
             for k, kw in enumerate(prof):
                 room[start + k] += kw
             if budget[0] <= 0:
                 break
         skip = partial + penalty * blk.energy
-        if budget[0] > 0 and not (best and skip + tail[i + 1] + flex_lb >= best[0].score - EPS):
+        if budget[0] > 0 and not beaten(skip + tail[i + 1] + flex):
             placed[blk.load_id] = None
-            visit(i + 1, placed, room, skip)
+            visit(i + 1, placed, room, skip, base)
         placed.pop(blk.load_id, None)
 
-    visit(0, {}, list(caps), 0.0)
+    visit(0, {}, list(caps), 0.0, root)
     return best[0]
 
 
@@ -300,60 +344,143 @@ def _improve(
     caps: Sequence[float],
     prices: Sequence[float],
     dt: float,
-    leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int], _Leaf],
+    leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
 ) -> _Leaf:
-    """Move one block at a time to the start that is cheapest once displaced energy is priced.
+    """Move one block at a time to a cheaper start, with the split jobs' cost bounded exactly.
 
-    Taking capacity from a split job in slot t makes it buy that energy elsewhere, at about the
-    dearest price it already pays (``margin``); candidates are ranked with that surcharge and
-    the best few are evaluated exactly.
+    Without the block, the split jobs' optimal fill is computed once; each start (and, for a
+    charger, span), cheapest own cost first, squeezes that fill by the block's power
+    (``Flow.squeeze``): its cost plus the fill's is a lower bound of the move. The moves with
+    the lowest bounds below the best plan's cost are evaluated in full (with the rounding),
+    best bound first.
     """
+    order = sorted(range(len(caps)), key=lambda t: (prices[t], t))
+    penalty = (max((abs(p) for p in prices), default=0.0) + 1.0) * 1000.0
     for _ in range(IMPROVE_ROUNDS):
+        moves: list[tuple[float, int, str, int, tuple[float, ...]]] = []
+        for b, blk in enumerate(blocks):
+            moves += _bounded_moves(
+                blk,
+                b,
+                blocks,
+                jobs,
+                best,
+                caps=caps,
+                prices=prices,
+                dt=dt,
+                order=order,
+                penalty=penalty,
+            )
         moved = False
-        for blk in blocks:
-            n = len(caps)
-            margin = [0.0] * n
-            free = [c * dt for c in caps]
-            for j, job in enumerate(jobs):
-                row = best.fill.energy[j]
-                used = [t for t in range(job.first, job.end) if row[t] > EPS]
-                top = max((prices[t] for t in used), default=None)
-                for t in used:
-                    free[t] -= row[t]
-                if top is not None:
-                    for t in range(job.first, job.end):
-                        margin[t] = max(margin[t], top - prices[t])
-            others = [0.0] * n
-            for other in blocks:
-                pick = best.starts.get(other.load_id)
-                if pick is None:
-                    continue
-                for k, kw in enumerate(pick[1]):
-                    if other.load_id != blk.load_id:
-                        others[pick[0] + k] += kw
-                        free[pick[0] + k] -= kw * dt
-            room_kw = [c - o for c, o in zip(caps, others, strict=True)]
-            ranked = []
-            for _cost, start, prof in _candidates(blk, room_kw, prices, dt):
-                extra = sum(
-                    max(0.0, kw * dt - free[start + k]) * margin[start + k]
-                    for k, kw in enumerate(prof)
-                )
-                ranked.append((_cost + extra, start, prof))
-            ranked.sort(key=lambda c: (round(c[0], 9), c[1]))
-            here = best.starts.get(blk.load_id)
-            bar = next((c[0] for c in ranked if (c[1], c[2]) == here), math.inf)
-            picks = [(s, p) for est, s, p in ranked if est <= bar + 1e-9 and (s, p) != here]
-            picks = picks[:IMPROVE_TRIES]
-            for start, prof in picks:
-                trial = dict(best.starts)
-                trial[blk.load_id] = (start, prof)
-                found = leaf(trial, 0)
-                if found.score < best.score - 1e-7:
-                    best, moved = found, True
+        for _bound, _b, load_id, start, prof in sorted(moves)[:IMPROVE_TRIES]:
+            trial = dict(best.starts)
+            trial[load_id] = (start, prof)
+            found = leaf(trial, ROUND_STEPS, best.score)
+            if found.score < best.score - 1e-7:
+                best, moved = found, True
+                break
         if not moved:
             break
     return best
+
+
+def _bounded_moves(
+    blk: _Block,
+    index: int,
+    blocks: Sequence[_Block],
+    jobs: Sequence[Job],
+    best: _Leaf,
+    *,
+    caps: Sequence[float],
+    prices: Sequence[float],
+    dt: float,
+    order: Sequence[int],
+    penalty: float,
+) -> list[tuple[float, int, str, int, tuple[float, ...]]]:
+    """(lower bound, block index, id, start, profile) of the moves of ``blk`` that may pay."""
+    room = [c * dt for c in caps]
+    others = 0.0
+    for other in blocks:
+        pick = best.starts.get(other.load_id)
+        if other is blk:
+            continue
+        if pick is None:
+            others += penalty * other.energy
+            continue
+        for k, kw in enumerate(pick[1]):
+            room[pick[0] + k] -= kw * dt
+            others += kw * dt * prices[pick[0] + k]
+    base = flow(jobs, room[:], order)
+    if base is None:
+        return []
+    floor = others + score(Fill(base.f, base.rem), prices, penalty)
+    here = best.starts.get(blk.load_id)
+    out: list[tuple[float, int, str, int, tuple[float, ...]]] = []
+    scans = 0
+    for cost, start, prof in _candidates(blk, [r / dt for r in room], prices, dt):
+        if floor + cost >= best.score - 1e-7 or scans >= MOVE_SCANS:
+            break
+        if (start, prof) == here:
+            continue
+        scans += 1
+        squeezed = base.copy()
+        if not all(squeezed.squeeze(start + k, kw * dt, order) for k, kw in enumerate(prof)):
+            continue
+        bound = others + cost + score(Fill(squeezed.f, squeezed.rem), prices, penalty)
+        if bound < best.score - 1e-7:
+            out.append((round(bound, 9), index, blk.load_id, start, prof))
+    return out
+
+
+def _yielding(
+    blocks: Sequence[_Block],
+    jobs: Sequence[Job],
+    best: _Leaf,
+    *,
+    caps: Sequence[float],
+    prices: Sequence[float],
+    dt: float,
+    penalty: float,
+) -> _Leaf:
+    """When split jobs miss energy, each placed charger block keeps only its minimum power
+    fixed over its span and fills the rest of its energy there together with the split jobs
+    (one exact fill for those spans), so a block shaped alone does not crowd them out."""
+    chargers = [b for b in blocks if b.power is not None and best.starts.get(b.load_id)]
+    if not chargers or all(m <= EPS for m in best.fill.missing):
+        return best
+    room = [c * dt for c in caps]
+    fixed = 0.0
+    extra: list[Job] = []
+    for blk in blocks:
+        pick = best.starts.get(blk.load_id)
+        if pick is None:
+            fixed += penalty * blk.energy
+            continue
+        start, prof = pick
+        low = blk.power[0] if blk.power is not None else None
+        for k, kw in enumerate(prof):
+            part = kw if low is None else low
+            room[start + k] -= part * dt
+            fixed += part * dt * prices[start + k]
+        if blk.power is not None and low is not None:
+            rest = blk.energy - low * dt * len(prof)
+            extra.append(Job(start, start + len(prof), rest, (blk.power[1] - low) * dt))
+    order = sorted(range(len(caps)), key=lambda t: (prices[t], t))
+    shared = [_without_low_room(job, room) for job in jobs] + extra
+    res = solve_jobs(shared, room, order, prices, penalty=penalty, round_steps=ROUND_STEPS)
+    total = fixed + score(res, prices, penalty)
+    if total >= best.score - EPS:
+        return best
+    starts = dict(best.starts)
+    for blk, row in zip(chargers, res.energy[len(jobs) :], strict=True):
+        pick = starts[blk.load_id]
+        assert pick is not None and blk.power is not None
+        start, prof = pick
+        starts[blk.load_id] = (
+            start,
+            tuple(blk.power[0] + row[start + k] / dt for k in range(len(prof))),
+        )
+    return _Leaf(starts, Fill(res.energy[: len(jobs)], res.missing[: len(jobs)]), total)
 
 
 def _reshaped(
@@ -489,16 +616,65 @@ def _earliest_end(problem: Problem, load: Charger | Programme | WaterHeater) -> 
         )
         return _solve(trial, analyse=False).status is PlanStatus.OPTIMAL
 
+    def relaxed(end: int) -> bool:
+        moved = _with_end(load, end)
+        return _relaxed_fits(
+            problem, [moved if x.load_id == load.load_id else x for x in problem.loads]
+        )
+
     lo, hi = load.window[1] + 1, problem.slots
-    if lo > hi or not ok(hi):
+    if lo > hi or not relaxed(hi):
         return None
+    # The relaxation (no minimum powers, blocks spread) is cheap and never later than the
+    # answer: bisect it first, then confirm with full plans, usually once.
+    lo = _first_true(relaxed, lo, hi)
+    if ok(lo):
+        return lo
+    if lo == hi or not ok(hi):
+        return None
+    return _first_true(ok, lo + 1, hi)
+
+
+def _first_true(test: Callable[[int], bool], lo: int, hi: int) -> int:
+    """Smallest ``x`` in ``lo..hi`` with ``test(x)``, for a monotone test true at ``hi``."""
     while lo < hi:
         mid = (lo + hi) // 2
-        if ok(mid):
+        if test(mid):
             hi = mid
         else:
             lo = mid + 1
     return lo
+
+
+def _relaxed_fits(problem: Problem, loads: Sequence[Charger | Programme | WaterHeater]) -> bool:
+    """Whether every load gets its energy when minimum powers are dropped and each block may
+    spread its energy over its window at up to its peak power (a relaxation of ``plan``)."""
+    n, dt = problem.slots, problem.dt_h
+    caps = [max(0.0, float(c)) for c in problem.cap_kw]
+    jobs: list[Job] = []
+    for load in loads:
+        if isinstance(load, WaterHeater):
+            for day in load.days:
+                first, end = _clip(day.window, n)
+                jobs.append(Job(first, end, day.energy_kwh, load.power_kw * dt))
+            continue
+        if isinstance(load, Programme):
+            prof = load.remaining()
+            first, end = (0, len(prof)) if load.elapsed_slots else load.window
+            first, end = _clip((first, end), n)
+            if end - first < len(prof):
+                return False
+            jobs.append(Job(first, end, sum(prof) * dt, max(prof) * dt))
+            continue
+        need = load.needed_kwh()
+        if need <= EPS:
+            continue
+        first, end = _clip(load.window, n)
+        low = frozenset(t for t in range(first, end) if caps[t] < load.min_kw - EPS)
+        jobs.append(Job(first, end, max(need, load.min_kw * dt), load.max_kw * dt, blocked=low))
+    order = sorted(range(n), key=lambda t: (problem.prices[t], t))
+    res = fill(jobs, [c * dt for c in caps], order)
+    return res is not None and all(m <= 1e-6 for m in res.missing)
 
 
 def _with_end(load: Charger | Programme, end: int) -> Charger | Programme:
