@@ -10,7 +10,7 @@ meters). Each child's share of the losses is pro rata to its consumption.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -116,6 +116,41 @@ class BalanceGroup:
         self._data[self._row[meter], column] = value
         self._dirty.add(hour)
         return True
+
+    def record_changes(self, meter: str, values: Mapping[int, float]) -> int:
+        """Store one meter's hourly values; only new or changed ones mark their hour dirty.
+
+        Hours older than kept are ignored. Returns how many values were new or changed.
+        """
+        if not values:
+            return 0
+        self._column(max(values))
+        self._column(min(values))
+        kept = self.kept
+        hours = np.fromiter((h for h in values if h in kept), dtype=np.int64)
+        if not hours.size:
+            return 0
+        new = np.fromiter((values[int(h)] for h in hours), dtype=np.float64, count=hours.size)
+        row = self._data[self._row[meter]]
+        old = row[hours - self._first]
+        changed = ~((old == new) | (np.isnan(old) & np.isnan(new)))
+        row[hours[changed] - self._first] = new[changed]
+        self._dirty.update(int(h) for h in hours[changed])
+        return int(changed.sum())
+
+    @property
+    def kept(self) -> range:
+        """The UTC hours kept: the last ``keep_hours`` up to the latest recorded one."""
+        if not self._data.shape[1]:
+            return range(0)
+        return range(max(self._first, self._last - self.keep_hours + 1), self._last + 1)
+
+    def value(self, meter: str, hour: int) -> float | None:
+        """The value recorded for ``meter`` in ``hour``, None if not reported (or not kept)."""
+        if hour not in self.kept:
+            return None
+        found = float(self._data[self._row[meter], hour - self._first])
+        return None if np.isnan(found) else found
 
     def update(self) -> list[int]:
         """Recompute the hours touched since the last update; return them, oldest first."""

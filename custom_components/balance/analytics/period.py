@@ -40,6 +40,7 @@ class PeriodReport:
     consumption_ratio: float | None
     normalised_ratio: float | None
     temperature_coefficient: float | None
+    expected: tuple[tuple[date, float], ...] = ()  # expected total at the end of each day left
 
 
 def _sum_hours(hourly: Mapping[int, float], start: datetime, end: datetime) -> float:
@@ -73,6 +74,7 @@ def period_report(
     model = fit_daily_model(daily, today, temps, config)
     forecast: float | None = None
     expected: dict[date, float] = {}
+    curve: list[tuple[date, float]] = []
     if model is not None:
         last_day = end.date() - timedelta(days=1)
         if temps:
@@ -80,7 +82,12 @@ def period_report(
         today_so_far = _sum_hours(hourly, local_midnight(today, tz), now)
         rest_today = model.predict(today, expected.get(today))
         forecast = to_date + max(0.0, rest_today - today_so_far)
-        forecast += forecast_days(model, today + timedelta(days=1), last_day, expected)
+        curve.append((today, forecast))
+        day = today + timedelta(days=1)
+        while day <= last_day:
+            curve.append((day, curve[-1][1] + forecast_days(model, day, day, expected)))
+            day += timedelta(days=1)
+        forecast = curve[-1][1]
     period_days = (end.date() - start.date()).days
     history = [
         d for k in range(1, AVERAGE_DAYS + 1) if (d := start.date() - timedelta(days=k)) in daily
@@ -113,6 +120,7 @@ def period_report(
         consumption_ratio=ratio,
         normalised_ratio=normalised,
         temperature_coefficient=coefficient,
+        expected=tuple(curve),
     )
 
 
