@@ -21,6 +21,8 @@ class Tls:
 
     ca_pem: str
     server: ssl.SSLContext
+    cert_pem: str  # the server's certificate and key, for servers that read files (a broker)
+    key_pem: str
 
 
 def _name(common: str) -> x509.Name:
@@ -78,16 +80,14 @@ def make_tls() -> Tls:
         .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), False)
         .sign(ca_key, hashes.SHA256())
     )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     with tempfile.TemporaryDirectory() as folder:
         cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        cert_path.write_text(cert_pem)
+        key_path.write_text(key_pem)
         context.load_cert_chain(cert_path, key_path)
-    return Tls(ca.public_bytes(serialization.Encoding.PEM).decode(), context)
+    return Tls(ca.public_bytes(serialization.Encoding.PEM).decode(), context, cert_pem, key_pem)

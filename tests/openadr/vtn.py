@@ -19,6 +19,9 @@ from typing import Any
 
 from aiohttp import web
 
+from custom_components.balance.openadr.mqtt import MqttConnection
+from custom_components.balance.openadr.transport import tls_context
+
 from .schema import Spec, spec
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,6 +64,9 @@ class LocalVtn:
     token_requests: int = 0
     requests: list[str] = field(default_factory=list)  # "METHOD /path" of each request
     fail_next: dict[str, int] = field(default_factory=dict)  # "POST /reports" -> 500 after store
+    mqtt_uri: str | None = None  # a broker: the VTN offers the 3.1 MQTT notifier binding
+    mqtt_auth: str = "ANONYMOUS"  # or OAUTH2_BEARER_TOKEN
+    mqtt_ca_pem: str | None = None  # the CA of an mqtts:// broker
 
     def __post_init__(self) -> None:
         self.spec: Spec = spec(self.version)
@@ -70,6 +76,7 @@ class LocalVtn:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._mqtt: MqttConnection | None = None
         self.port = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -102,6 +109,9 @@ class LocalVtn:
 
     async def close(self) -> None:
         """Stop for good."""
+        if self._mqtt is not None:
+            await self._mqtt.close()
+            self._mqtt = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -158,6 +168,24 @@ class LocalVtn:
         """Store an event exactly as given (quirks of real servers); not schema-checked."""
         self.store["events"][str(obj.get("id") or obj.get("event_id"))] = obj
         self.raw_ids.add(str(obj.get("id") or obj.get("event_id")))
+
+    async def announce(
+        self, operation: str, obj: dict[str, Any], *, raw: bytes | None = None
+    ) -> None:
+        """Publish a notification of an operation on an event to the MQTT broker (QoS 0)."""
+        assert self.mqtt_uri is not None
+        if self._mqtt is None:
+            self._mqtt = await MqttConnection.open(
+                self.mqtt_uri, client_id="vtn", ssl_context=tls_context(self.mqtt_ca_pem)
+            )
+        body = {"objectType": "EVENT", "operation": operation, "object": obj}
+        self._check_notification(body)
+        topic = f"programs/{obj['programID']}/events/{operation.lower()}"
+        await self._mqtt.publish(topic, raw if raw is not None else json.dumps(body).encode())
+
+    def _check_notification(self, body: dict[str, Any]) -> None:
+        errors = self.spec.check_schema("notification", body)
+        assert not errors, errors
 
     def reports(self) -> list[dict[str, Any]]:
         """Reports received, in arrival order."""
@@ -224,10 +252,41 @@ class LocalVtn:
             return self._crud(
                 request, "resources", parts[3] if len(parts) > 3 else None, client_id, parts[1]
             )
+        if parts[0] == "notifiers":
+            return self._notifiers(parts[1:])
         kind = parts[0]
         if kind not in KINDS:
             return self._problem(404, "no such collection")
         return self._crud(request, kind, parts[1] if len(parts) > 1 else None, client_id, None)
+
+    def _notifiers(self, tail: list[str]) -> web.Response:
+        if not tail:
+            body: dict[str, Any] = {"WEBHOOK": True}
+            if self.mqtt_uri is not None:
+                auth: dict[str, str] = {"method": self.mqtt_auth}
+                if self.mqtt_auth == "OAUTH2_BEARER_TOKEN":
+                    auth["username"] = "{clientID}"
+                body["MQTT"] = {
+                    "URIS": [self.mqtt_uri],
+                    "serialization": "JSON",
+                    "authentication": auth,
+                }
+            return web.json_response(body)
+        if self.mqtt_uri is None:
+            return self._problem(404, "no MQTT notifier")
+        if tail[:3] == ["mqtt", "topics", "programs"] and len(tail) == 5 and tail[4] == "events":
+            base = f"programs/{tail[3]}/events"
+            return web.json_response(
+                {
+                    "topics": {
+                        "CREATE": f"{base}/create",
+                        "UPDATE": f"{base}/update",
+                        "DELETE": f"{base}/delete",
+                        "ALL": f"{base}/+",
+                    }
+                }
+            )
+        return self._problem(404, "no such topic list")
 
     async def _server(self, request: web.Request) -> web.Response:
         return web.json_response({"tokenURL": self.base_url + "auth/token"})

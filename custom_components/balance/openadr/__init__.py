@@ -13,13 +13,21 @@ from .errors import (
     RejectReason,
     VtnAuthError,
     VtnRequestError,
+    VtnTlsError,
     VtnUnavailableError,
 )
 from .events import parse_event
 from .model import Bounds, Decision, Directive, Event, EventOutcome, ShedLevel, Slot, Term
 from .notify import Notification, parse_notification
 from .plan import evaluate, resolve
-from .reports import JsonFileStore, MemoryStore, ReportBuffer, ReportStore, UsageSource
+from .reports import (
+    JsonFileStore,
+    MemoryStore,
+    ReportBuffer,
+    ReportStore,
+    UsageSource,
+    meter_report,
+)
 from .transport import check_url, tls_context
 from .ven import Ven, VenConfig, VenStats, redact
 from .version import V3_0_1, V3_1_0, VERSIONS, ApiVersion
@@ -54,9 +62,11 @@ __all__ = [
     "VenStats",
     "VtnAuthError",
     "VtnRequestError",
+    "VtnTlsError",
     "VtnUnavailableError",
     "check_url",
     "evaluate",
+    "meter_report",
     "parse_event",
     "parse_notification",
     "redact",

@@ -61,6 +61,13 @@ class VtnUnavailableError(OpenAdrError):
         self.maybe_delivered = maybe_delivered
 
 
+class VtnTlsError(VtnUnavailableError):
+    """The VTN's certificate could not be verified (wrong CA, name or expired)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, maybe_delivered=False)
+
+
 class VtnRequestError(OpenAdrError):
     """The VTN answered a request with a 4xx status other than 401."""
 

@@ -267,6 +267,40 @@ def usage_report(
     }
 
 
+def meter_report(
+    event_id: str,
+    *,
+    client_name: str,
+    seq: int,
+    start: datetime,
+    end: datetime,
+    readings: dict[str, float],
+) -> dict[str, Any]:
+    """USAGE (kWh) of chosen meters over [start, end), one resource per meter (hourly relay)."""
+    return {
+        "eventID": event_id,
+        "clientName": client_name,
+        "reportName": report_name(client_name, "relay", seq),
+        "payloadDescriptors": [_descriptor("USAGE", "KWH", "DIRECT_READ")],
+        "resources": [
+            {
+                "resourceName": meter,
+                "intervals": [
+                    {
+                        "id": 0,
+                        "intervalPeriod": {
+                            "start": format_datetime(start),
+                            "duration": format_duration(end - start),
+                        },
+                        "payloads": [{"type": "USAGE", "values": [round(energy, 4)]}],
+                    }
+                ],
+            }
+            for meter, energy in sorted(readings.items())
+        ],
+    }
+
+
 DECLINE_PAYLOAD = "BALANCE_DECLINE_REASON"  # private payload type: the `DeclineReason` code
 
 

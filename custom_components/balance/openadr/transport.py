@@ -14,7 +14,13 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from .errors import InsecureUrlError, VtnAuthError, VtnRequestError, VtnUnavailableError
+from .errors import (
+    InsecureUrlError,
+    VtnAuthError,
+    VtnRequestError,
+    VtnTlsError,
+    VtnUnavailableError,
+)
 from .parse import normalise, scope_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,7 +39,8 @@ def tls_context(ca_pem: str | None = None) -> ssl.SSLContext:
     return context
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses."""
     if host == "localhost":
         return True
     try:
@@ -48,7 +55,7 @@ def check_url(url: str) -> str:
     host = parts.hostname or ""
     if not host or parts.scheme not in {"https", "http"}:
         raise InsecureUrlError(f"not an HTTP(S) URL: {url}")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise InsecureUrlError(f"plain HTTP is only allowed to this machine: {url}")
     return url if url.endswith("/") else url + "/"
 
@@ -126,6 +133,8 @@ class TokenSource:
                 if response.status >= 400:
                     raise VtnUnavailableError(f"{url}: HTTP {response.status}")
                 return await response.json(content_type=None)
+        except aiohttp.ClientSSLError as err:
+            raise VtnTlsError(f"{url}: {err}") from err
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise VtnUnavailableError(f"{url}: {err}") from err
 
@@ -147,6 +156,8 @@ class TokenSource:
             ) as response:
                 body = await response.json(content_type=None)
                 status = response.status
+        except aiohttp.ClientSSLError as err:
+            raise VtnTlsError(f"token endpoint: {err}") from err
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise VtnUnavailableError(f"token endpoint: {err}") from err
         if status in {400, 401, 403}:
@@ -231,6 +242,8 @@ class VtnHttp:
             ) as response:
                 text = await response.text()
                 status = response.status
+        except aiohttp.ClientSSLError as err:
+            raise VtnTlsError(f"{method} {path}: {err}") from err
         except aiohttp.ClientConnectorError as err:
             raise VtnUnavailableError(f"{method} {path}: {err}", maybe_delivered=False) from err
         except (aiohttp.ClientError, TimeoutError) as err:

@@ -139,7 +139,7 @@ class Ven:
         )
         self.http = VtnHttp(session, base, self.tokens, ssl_context)
         self.buffer = ReportBuffer(store or MemoryStore(), self._clock)
-        self._usage = usage
+        self.usage = usage  # None: no USAGE reports (may be set later)
         self._on_directive = on_directive
         self._on_outcome = on_outcome
         self.programs: dict[str, _Program] = {}
@@ -226,6 +226,37 @@ class Ven:
             found.extend(page)
             if len(page) < PAGE:
                 return found
+
+    async def subscribe(self, callback_url: str, bearer_token: str) -> list[str]:
+        """Push: subscribe to event changes of each program at `callback_url` (HTTPS).
+
+        A subscription of this VEN with the same callback is updated (new token) instead of
+        duplicated. Returns the subscription ids.
+        """
+        ids: list[str] = []
+        for program_id in self.programs:
+            body = self.api.subscription_request(
+                self.ven_name, program_id, callback_url, bearer_token
+            )
+            found = await self._all(
+                "subscriptions", {"programID": program_id, "clientName": self.ven_name}
+            )
+            same = [
+                item
+                for item in (normalise(raw) for raw in found)
+                if isinstance(item, dict)
+                and any(
+                    isinstance(op, dict) and op.get("callbackUrl") == callback_url
+                    for op in item.get("objectOperations") or []
+                )
+            ]
+            if same:
+                ids.append(str(same[0]["id"]))
+                await self.http.request("PUT", f"subscriptions/{ids[-1]}", body=body)
+            else:
+                created = normalise(await self.http.request("POST", "subscriptions", body=body))
+                ids.append(str(created["id"]))
+        return ids
 
     # -- resident controls ----------------------------------------------------------------
 
@@ -441,7 +472,7 @@ class Ven:
                     await self.buffer.add(event.program_id, event.id, body)
             elif (
                 outcome.decision is Decision.ACCEPTED
-                and self._usage is not None
+                and self.usage is not None
                 and (event.controls or event.report_requests)
                 and event.end <= now
                 and event.id not in self._reported
@@ -451,7 +482,7 @@ class Ven:
                     event,
                     client_name=self.ven_name,
                     resource_name=self.config.resource_name,
-                    usage=self._usage,
+                    usage=self.usage,
                     seq=self.buffer.reserve_seq(),
                 )
                 await self.buffer.add(event.program_id, event.id, body)
