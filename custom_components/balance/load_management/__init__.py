@@ -13,6 +13,7 @@ from .const import CONF_KIND, CONF_POWER_ENTITY, KIND_LOAD_MANAGEMENT, STORAGE_K
 from .guard import GuardLink
 from .issues import IssueTracker
 from .manager import LoadManagementConfigEntry, LoadManager
+from .planner_link import has_price_source
 from .settings import ManagerSettings, entity_shape, entry_unique_id, managed_loads
 
 PLATFORMS: list[Platform] = [
@@ -22,6 +23,11 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+
+
+def _platforms(manager: LoadManager) -> list[Platform]:
+    """The entry's platforms: the calendar of planned runs only with a planner price source."""
+    return [*PLATFORMS, Platform.CALENDAR] if manager.planner.enabled else PLATFORMS
 
 
 def is_load_management(entry: ConfigEntry) -> bool:
@@ -51,7 +57,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LoadManagementConfigEntr
     entry.async_on_unload(guard.stop)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     try:
-        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+        await hass.config_entries.async_forward_entry_setups(entry, _platforms(manager))
     except BaseException:
         await manager.async_stop()  # no timers left behind by a failed setup
         raise
@@ -84,11 +90,15 @@ async def async_remove_entry(hass: HomeAssistant, entry: LoadManagementConfigEnt
 async def _async_update_listener(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> None:
     """Options or managed loads changed: applied in place, entities follow without a reload.
 
-    Only switching capacity periods or phase limits on or off reloads: it adds or removes
-    entities of the load-management device.
+    Only switching capacity periods, phase limits or the planner's price source on or off
+    reloads: it adds or removes entities of the load-management device.
     """
     manager = entry.runtime_data
-    if entity_shape(ManagerSettings.from_options(entry.options)) != entity_shape(manager.settings):
+    planner = has_price_source(entry.options)
+    if (
+        entity_shape(ManagerSettings.from_options(entry.options)) != entity_shape(manager.settings)
+        or planner != manager.planner.enabled
+    ):
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     manager.async_reconfigure(entry)
@@ -96,7 +106,9 @@ async def _async_update_listener(hass: HomeAssistant, entry: LoadManagementConfi
 
 async def async_unload_entry(hass: HomeAssistant, entry: LoadManagementConfigEntry) -> bool:
     """Stop acting (loads stay as they are) and unload the entities."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(
+        entry, _platforms(entry.runtime_data)
+    )
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded

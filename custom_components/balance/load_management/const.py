@@ -29,6 +29,8 @@ CONF_VOLTAGE: Final = "voltage"  # nominal phase voltage (entry: phase limits; c
 CONF_CAPACITY_W: Final = "capacity_target_w"  # average power target over a billing period
 CONF_CAPACITY_PERIOD_MIN: Final = "capacity_period_min"
 CAPACITY_PERIODS_MIN: Final = ("15", "60")
+CONF_PRICE_ENTRY: Final = "price_entry_id"  # planner prices: a pricing entry ...
+CONF_PRICE_ENTITY: Final = "price_entity"  # ... or a price sensor (with a forecast)
 DEFAULT_VOLTAGE: Final = 230
 
 DEFAULT_REACTION_S: Final = 30
@@ -105,12 +107,14 @@ ISSUE_SENSOR_UNAVAILABLE: Final = "power_sensor_unavailable"
 ISSUE_LOAD_FAILED: Final = "load_not_following"
 ISSUE_DEADLINE_AT_RISK: Final = "deadline_at_risk"
 SHORTFALL_ISSUE_WH: Final = 100.0  # a shortfall below this raises no repair
+ISSUE_PLAN_INFEASIBLE: Final = "plan_infeasible"
 
 # Actions
 SERVICE_SHED: Final = "shed"
 SERVICE_RESTORE: Final = "restore"
 SERVICE_SET_LIMIT: Final = "set_limit"
 SERVICE_SET_PLAN: Final = "set_plan"
+SERVICE_PLAN_LOAD: Final = "plan_load"
 ATTR_ENERGY_KWH: Final = "energy_kwh"
 ATTR_TARGET_SOC: Final = "target_soc"
 ATTR_DEADLINE: Final = "deadline"

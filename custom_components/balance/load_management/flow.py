@@ -40,7 +40,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util.unit_conversion import PowerConverter
 
-from ..const import DOMAIN  # noqa: TID252
+from ..const import DOMAIN, KIND_PRICING  # noqa: TID252
 from ..dlm import Priority  # noqa: TID252
 from .const import (
     CAPACITY_PERIODS_MIN,
@@ -59,6 +59,8 @@ from .const import (
     CONF_PHASE_ENTITIES,
     CONF_PHASE_LIMIT_A,
     CONF_POWER_ENTITY,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_ENTRY,
     CONF_PRIORITY,
     CONF_RATED_W,
     CONF_REACTION_S,
@@ -138,6 +140,14 @@ def _hub_options(hass: HomeAssistant) -> list[SelectOptionDict]:
     ]
 
 
+def _pricing_options(hass: HomeAssistant) -> list[SelectOptionDict]:
+    return [
+        SelectOptionDict(value=entry.entry_id, label=entry.title)
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_KIND) == KIND_PRICING
+    ]
+
+
 def settings_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
     """Form of the load-management settings (setup and options)."""
     fields: dict[Any, Any] = {
@@ -173,6 +183,13 @@ def settings_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Sch
         fields[_optional(CONF_HUB_ENTRY, defaults)] = SelectSelector(
             SelectSelectorConfig(options=hubs, mode=SelectSelectorMode.DROPDOWN)
         )
+    if pricing := _pricing_options(hass):
+        fields[_optional(CONF_PRICE_ENTRY, defaults)] = SelectSelector(
+            SelectSelectorConfig(options=pricing, mode=SelectSelectorMode.DROPDOWN)
+        )
+    fields[_optional(CONF_PRICE_ENTITY, defaults)] = EntitySelector(
+        EntitySelectorConfig(domain="sensor")
+    )
     fields[
         vol.Required(CONF_REACTION_S, default=defaults.get(CONF_REACTION_S, DEFAULT_REACTION_S))
     ] = _number(5, 300, UnitOfTime.SECONDS)
@@ -205,6 +222,8 @@ def validate_settings(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dic
     hard = user_input.get(CONF_HARD_LIMIT_W)
     if hard is not None and hard < user_input[CONF_LIMIT_W]:
         errors[CONF_LIMIT_W] = "above_hard_limit"
+    if user_input.get(CONF_PRICE_ENTRY) and user_input.get(CONF_PRICE_ENTITY):
+        errors[CONF_PRICE_ENTITY] = "price_source_both"
     return errors
 
 

@@ -49,6 +49,8 @@ _WHY = {
     "manual_end": "the requested off time is over",
     "disabled": "load management was switched off",
     "released": "it is no longer a managed load",
+    "dr_shed": "the utility asked to shed it (demand response)",
+    "dr_end": "the utility's shed request is over",
 }
 
 

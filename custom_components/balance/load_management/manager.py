@@ -40,6 +40,7 @@ from ..dlm import (  # noqa: TID252
     ActionKind,
     DlmEngine,
     EngineState,
+    GreenPlan,
     HeldRecord,
     LimitReason,
     Limits,
@@ -66,6 +67,7 @@ from .const import (
     UPDATE_INTERVAL,
 )
 from .issues import IssueTracker
+from .planner_link import PlannerLink
 from .planning import GreenProgress, PlanOverride, charger_plan, green_plan
 from .settings import LoadSettings, ManagerSettings, in_period, managed_loads
 from .storage import StoredState, from_persisted, to_persisted
@@ -84,6 +86,8 @@ class ManualReason(StrEnum):
     MANUAL_END = "manual_end"  # the duration of a balance.shed ran out
     DISABLED = "disabled"  # DLM switched off: every held load comes back
     RELEASED = "released"  # no longer a managed load: it is not left off
+    DR_SHED = "dr_shed"  # the utility's shed level (OpenADR SIMPLE) takes the load off
+    DR_END = "dr_end"  # the utility's shed level no longer takes the load off
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class LoadManager:
         self._manual: dict[str, ManualHold] = {}
         self._green: dict[str, GreenProgress] = {}
         self._temporary: dict[LimitReason, tuple[float, float]] = {}  # reason -> (W, until)
+        self._dr_held: set[str] = set()  # held off by the utility link's shed level
         self._climate: dict[str, ClimateHold] = {}
         self._overrides: dict[str, PlanOverride] = {}  # balance.set_plan, per charger job
         self._day = dt_util.now().date().isoformat()
@@ -136,6 +141,7 @@ class LoadManager:
         self._state_unsub: CALLBACK_TYPE | None = None
         self.on_policy_change: Callable[[], None] | None = None
         self.device_id: str | None = None  # the "Load management" device
+        self.planner = PlannerLink(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -178,6 +184,7 @@ class LoadManager:
         self.engine.adopt(now_s, self._readings(), to_persisted(stored, same_day))
         self._last_s = now_s
         self._track_states()
+        self.planner.configure(self.entry.options)
         self._unsubs.append(async_track_time_interval(self.hass, self._tick, UPDATE_INTERVAL))
         self._unsubs.append(
             async_track_time_change(self.hass, self._midnight, hour=0, minute=0, second=0)
@@ -189,6 +196,7 @@ class LoadManager:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self.planner.stop()
         if self._state_unsub is not None:
             self._state_unsub()
             self._state_unsub = None
@@ -209,6 +217,7 @@ class LoadManager:
             if self.enabled:
                 self.engine.adopt(self._now_s(), self._readings(), exported)
         self._track_states()
+        self.planner.configure(entry.options)
         if loads_changed:
             for changed in list(self._loads_listeners):
                 changed()
@@ -225,6 +234,7 @@ class LoadManager:
         for load_id in removed:
             for per_load in (self._manual, self._green, self._climate, self._overrides):
                 per_load.pop(load_id, None)
+        self._dr_held -= removed
 
     def _track_states(self) -> None:
         if self._state_unsub is not None:
@@ -319,6 +329,8 @@ class LoadManager:
         set_now = {a.load_id for a in actions if a.kind is ActionKind.SET_POWER}
         for action in actions:
             LOGGER.debug("DLM %s %s (%s)", action.kind, action.load_id, action.reason)
+            if action.load_id in self._dr_held and action.kind is not ActionKind.TURN_OFF:
+                continue  # the utility's shed level keeps it off
             if (
                 action.kind is ActionKind.TURN_ON
                 and action.load_id in set_now
@@ -340,10 +352,12 @@ class LoadManager:
         self._notify()
 
     def _plan_greens(self, now: datetime, dt_s: float, readings: Mapping[str, LoadReading]) -> None:
+        """Each green load's job, narrowed by the planner to its cheapest slots."""
         held = self.engine.state().loads
+        plans: dict[str, GreenPlan | None] = {}
         for load_id, load in self.loads.items():
             if load.kind is LoadKind.CHARGER and load.priority is Priority.GREEN:
-                self._plan_charger(load_id, load, now, readings[load_id])
+                plans[load_id] = self._plan_charger(load_id, load, now, readings[load_id])
                 continue
             if not load.has_plan:
                 continue
@@ -352,18 +366,21 @@ class LoadManager:
             progress.advance(load, now, dt_s, running)
             if running and held[load_id].status is LoadStatus.DEFERRED:
                 progress.overridden = True  # the resident wants it now: respect it this cycle
-            plan = None if progress.overridden else green_plan(load, now, progress)
-            self.engine.set_plan(load_id, plan)
+            plans[load_id] = None if progress.overridden else green_plan(load, now, progress)
+        jobs = {load_id: plan for load_id, plan in plans.items() if plan is not None}
+        planned = self.planner.apply(now, jobs, readings)
+        for load_id, plan in plans.items():
+            self.engine.set_plan(load_id, planned.get(load_id, plan))
 
     def _plan_charger(
         self, load_id: str, load: LoadSettings, now: datetime, reading: LoadReading
-    ) -> None:
+    ) -> GreenPlan | None:
         """A charger's job: from plug-in to departure, its energy or SoC need."""
         override = self._overrides.get(load_id)
         if override is not None and override.ended(now.timestamp(), reading.plugged):
             del self._overrides[load_id]
             override = None
-        self.engine.set_plan(load_id, charger_plan(self.hass, load, now, reading, override))
+        return charger_plan(self.hass, load, now, reading, override)
 
     def _end_manual_holds(self, now_s: float, readings: Mapping[str, LoadReading]) -> None:
         for load_id, hold in list(self._manual.items()):
@@ -444,7 +461,7 @@ class LoadManager:
             reading = self._readings()[load_id]
             return LoadStatus.ON if reading.state is Observed.ON else LoadStatus.OFF
         status = self.engine.state().loads[load_id].status
-        if load_id in self._manual and status is LoadStatus.OFF:
+        if (load_id in self._manual or load_id in self._dr_held) and status is LoadStatus.OFF:
             return LoadStatus.SHED
         return status
 
@@ -457,13 +474,14 @@ class LoadManager:
         if not enabled:
             loads = self.engine.state().loads
             held = [i for i, s in loads.items() if s.status in _HELD]
-            for load_id in sorted({*held, *self._manual}):
+            for load_id in sorted({*held, *self._manual, *self._dr_held}):
                 self._command(load_id, ActionKind.TURN_ON, ManualReason.DISABLED)
             for load_id, load_state in sorted(loads.items()):
                 top = self.loads[load_id].power_range_w()
                 if load_state.status in (LoadStatus.REDUCED, *_HELD) and top is not None:
                     self._command(load_id, ActionKind.SET_POWER, ManualReason.DISABLED, top[1])
             self._manual.clear()
+            self._dr_held.clear()
             self.issues.clear()
         self.enabled = enabled
         off_today = self.engine.export_state().off_today_s
@@ -493,6 +511,50 @@ class LoadManager:
     def set_temporary_limit(self, reason: LimitReason, watts: float, duration_s: float) -> None:
         """Apply a limit term for a while (a resident override or a DR limit)."""
         self._temporary[reason] = (watts, self._now_s() + duration_s)
+        self.async_update()
+
+    def set_dr_limit(self, watts: float | None, until_s: float | None = None) -> None:
+        """The utility link's DR term of the limit until `until_s` (None: no DR term).
+
+        The engine takes the lowest term, so a DR limit never raises the hard limit.
+        """
+        if watts is None or until_s is None:
+            changed = self._temporary.pop(LimitReason.DR, None) is not None
+        else:
+            changed = self._temporary.get(LimitReason.DR) != (watts, until_s)
+            self._temporary[LimitReason.DR] = (watts, until_s)
+        if changed:
+            self.async_update()
+
+    @property
+    def dr_held(self) -> frozenset[str]:
+        """Loads held off by the utility link's shed level."""
+        return frozenset(self._dr_held)
+
+    def set_dr_holds(self, load_ids: Iterable[str], *, adopt: bool = False) -> None:
+        """Hold exactly these loads off for the utility's shed level; the others come back.
+
+        Red loads are never held; nothing is held while load management is switched off.
+        `adopt` takes over the holds from before a restart without switching anything.
+        """
+        wanted = {
+            load_id
+            for load_id in load_ids
+            if self.enabled
+            and load_id in self.loads
+            and self.loads[load_id].priority is not Priority.RED
+        }
+        if wanted == self._dr_held:
+            return
+        if adopt:
+            self._dr_held = wanted
+            return
+        for load_id in sorted(wanted - self._dr_held):
+            self._command(load_id, ActionKind.TURN_OFF, ManualReason.DR_SHED)
+        for load_id in sorted(self._dr_held - wanted):
+            if load_id in self.loads and load_id not in self._manual:
+                self._command(load_id, ActionKind.TURN_ON, ManualReason.DR_END)
+        self._dr_held = wanted
         self.async_update()
 
     def set_plan(self, load_id: str, override: PlanOverride) -> None:

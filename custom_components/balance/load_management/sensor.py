@@ -22,6 +22,8 @@ from ..dlm import PHASES, EngineState, LimitReason, LoadKind, LoadState, LoadSta
 from .actuators import charger_phases
 from .entity import LoadManagementEntity, ManagedLoadEntity, async_setup_load_entities
 from .manager import LoadManagementConfigEntry, LoadManager
+from .planner_link import plannable
+from .schedule import Schedule
 from .settings import LoadSettings
 
 
@@ -204,6 +206,45 @@ EXPECTED_SOC = ManagedLoadSensorDescription(
     value_fn=lambda manager, load_id: _load(manager, load_id).expected_soc_pct,
 )
 
+
+def _schedule(manager: LoadManager, load_id: str) -> Schedule | None:
+    return manager.planner.schedules.get(load_id)
+
+
+PLAN_SENSORS: tuple[ManagedLoadSensorDescription, ...] = (
+    ManagedLoadSensorDescription(
+        key="planned_start",
+        translation_key="planned_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda manager, load_id: (
+            None if (s := _schedule(manager, load_id)) is None else s.planned_start
+        ),
+    ),
+    ManagedLoadSensorDescription(
+        key="planned_end",
+        translation_key="planned_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda manager, load_id: (
+            None if (s := _schedule(manager, load_id)) is None else s.planned_end
+        ),
+    ),
+    ManagedLoadSensorDescription(
+        key="planned_energy",
+        translation_key="planned_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda manager, load_id: (
+            None if (s := _schedule(manager, load_id)) is None else round(s.energy_kwh, 3)
+        ),
+        attrs_fn=lambda manager, load_id: (
+            {}
+            if (s := _schedule(manager, load_id)) is None
+            else {"cost": None if s.cost is None else round(s.cost, 4), "feasible": not s.shortfall}
+        ),
+    ),
+)
+
 LOAD_SENSORS: tuple[ManagedLoadSensorDescription, ...] = (
     ManagedLoadSensorDescription(
         key="load_state",
@@ -250,6 +291,8 @@ def _load_sensors(manager: LoadManager, load: LoadSettings) -> list[ManagedLoadE
         descriptions += JOB_SENSORS
         if load.soc_entity and load.battery_kwh:
             descriptions.append(EXPECTED_SOC)
+    if manager.planner.enabled and plannable(load):
+        descriptions += PLAN_SENSORS
     return [ManagedLoadSensor(manager, load, description) for description in descriptions]
 
 

@@ -1,4 +1,4 @@
-"""Actions of load management: balance.shed, balance.restore and balance.set_limit."""
+"""Actions of load management: shed, restore, set_limit, set_plan and plan_load."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
@@ -27,12 +33,20 @@ from .const import (
     ATTR_WATTS,
     CONF_LIMIT_W,
     KIND_LOAD_MANAGEMENT,
+    SERVICE_PLAN_LOAD,
     SERVICE_RESTORE,
     SERVICE_SET_LIMIT,
     SERVICE_SET_PLAN,
     SERVICE_SHED,
 )
 from .manager import LoadManagementConfigEntry, LoadManager
+from .plan_service import (
+    ATTR_POWER_KW,
+    PLAN_LOAD_FIELDS,
+    PLAN_LOAD_SCHEMA,
+    async_plan_managed,
+    async_plan_request,
+)
 from .planning import PlanOverride
 from .settings import next_at
 
@@ -114,15 +128,22 @@ async def _async_restore(call: ServiceCall, data: dict[str, Any]) -> None:
     manager.restore(load_id)
 
 
-async def _async_set_limit(call: ServiceCall, data: dict[str, Any]) -> None:
-    managers = _managers(call.hass)
+def _entry_managers(hass: HomeAssistant, data: dict[str, Any]) -> list[LoadManager]:
+    """The loaded load-management entries, or the one of `config_entry_id`."""
+    managers = _managers(hass)
     if entry_id := data.get(ATTR_CONFIG_ENTRY_ID):
         managers = [m for m in managers if m.entry.entry_id == entry_id]
-    if len(managers) != 1:
+    if not managers:
         raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="no_load_management" if not managers else "entry_required",
+            translation_domain=DOMAIN, translation_key="no_load_management"
         )
+    return managers
+
+
+async def _async_set_limit(call: ServiceCall, data: dict[str, Any]) -> None:
+    managers = _entry_managers(call.hass, data)
+    if len(managers) != 1:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="entry_required")
     manager = managers[0]
     watts: float = data[ATTR_WATTS]
     reason = LimitReason(data[ATTR_REASON])
@@ -172,7 +193,19 @@ async def _async_set_plan(call: ServiceCall, data: dict[str, Any]) -> None:
     )
 
 
-type Handler = Callable[[ServiceCall, dict[str, Any]], Awaitable[None]]
+async def _async_plan_load(call: ServiceCall, data: dict[str, Any]) -> ServiceResponse:
+    if ATTR_ENTITY_ID in data:
+        manager, load_id = _find_load(call.hass, data[ATTR_ENTITY_ID])
+        response = async_plan_managed([manager], load_id)
+        if not response or not response["loads"]:
+            raise _error("not_plannable", name=manager.loads[load_id].name)
+        return response
+    if ATTR_POWER_KW in data:
+        return await async_plan_request(call.hass, data)
+    return async_plan_managed(_entry_managers(call.hass, data))
+
+
+type Handler[R] = Callable[[ServiceCall, dict[str, Any]], Awaitable[R]]
 
 # Fields with their own message when invalid; any other field gets `invalid_field`.
 _FIELD_ERRORS = frozenset(
@@ -184,20 +217,21 @@ _FIELD_ERRORS = frozenset(
         ATTR_ENERGY_KWH,
         ATTR_TARGET_SOC,
         ATTR_DEADLINE,
+        *PLAN_LOAD_FIELDS,
     }
 )
 
 
-def _validated(
-    schema: vol.Schema, handler: Handler
-) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
+def _validated[R](
+    schema: vol.Schema, handler: Handler[R]
+) -> Callable[[ServiceCall], Coroutine[Any, Any, R]]:
     """Validate in the handler, so a bad value is a translated ServiceValidationError.
 
     With the schema given to HA instead, the resident would read voluptuous's own text
     (e.g. "expected float for dictionary value @ data['watts']. Got None").
     """
 
-    async def _handle(call: ServiceCall) -> None:
+    async def _handle(call: ServiceCall) -> R:
         try:
             data = schema(dict(call.data))
         except vol.Invalid as err:
@@ -207,7 +241,7 @@ def _validated(
                 translation_key=f"invalid_{field}" if field in _FIELD_ERRORS else "invalid_field",
                 translation_placeholders={"field": field, "value": repr(call.data.get(field))},
             ) from err
-        await handler(call, data)
+        return await handler(call, data)
 
     return _handle
 
@@ -222,3 +256,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SET_PLAN, SET_PLAN_SCHEMA, _async_set_plan),
     ):
         hass.services.async_register(DOMAIN, service, _validated(schema, handler))
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_PLAN_LOAD,
+        _validated(PLAN_LOAD_SCHEMA, _async_plan_load),
+        supports_response=SupportsResponse.ONLY,
+    )
