@@ -18,10 +18,13 @@ from .const import MEDIUM_KEYS
 from .coordinator import NO_CHANNEL, BalanceConfigEntry, BalanceCoordinator
 from .entity import BalanceEntity, BalanceNodeStatusEntity, async_follow_nodes
 from .hub.messages import AlarmKind, Capability, NodeFlag
+from .insights import binary_sensor as insights_binary_sensor
 from .inventory import NodeData
 from .kinds import by_entry_kind
 from .load_management import binary_sensor as lm_binary_sensor
 from .names import meter_placeholders
+from .pricing import binary_sensor as pricing_binary_sensor
+from .utility_link import binary_sensor as utility_link_binary_sensor
 
 PARALLEL_UPDATES = 0
 
@@ -137,7 +140,11 @@ async def _async_setup_hub_entry(
 
 
 async_setup_entry = by_entry_kind(
-    hub=_async_setup_hub_entry, load_management=lm_binary_sensor.async_setup_entry
+    hub=_async_setup_hub_entry,
+    load_management=lm_binary_sensor.async_setup_entry,
+    pricing=pricing_binary_sensor.async_setup_entry,
+    insights=insights_binary_sensor.async_setup_entry,
+    utility_link=utility_link_binary_sensor.async_setup_entry,
 )
 
 

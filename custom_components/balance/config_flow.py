@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from .cloud.flow import CloudFlowMixin, CloudOptionsFlow
 from .compat import native_serial_port_selector, port_label, serial_by_id
 from .const import (
     CONF_CONNECTION,
@@ -52,6 +53,8 @@ from .hub import (
 )
 from .hub.messages import AuthStatus
 from .hub_entry import create_client
+from .insights.flow import InsightsFlowMixin, InsightsOptionsFlow
+from .insights.flow import subentry_types as insights_subentry_types
 from .kinds import for_entry_kind
 from .load_management.flow import (
     LoadManagementFlowMixin,
@@ -59,6 +62,8 @@ from .load_management.flow import (
 )
 from .load_management.flow import subentry_types as load_management_subentry_types
 from .options_flow import BalanceOptionsFlow
+from .pricing.flow import PricingFlowMixin, PricingOptionsFlow
+from .utility_link.flow import UtilityLinkFlowMixin, UtilityLinkOptionsFlow
 
 PROBE_TIMEOUT = 10.0
 KEY_ERRORS = frozenset({"invalid_key", "invalid_auth", "key_required", "downgrade"})
@@ -137,7 +142,14 @@ def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
+class BalanceConfigFlow(
+    LoadManagementFlowMixin,
+    CloudFlowMixin,
+    InsightsFlowMixin,
+    UtilityLinkFlowMixin,
+    PricingFlowMixin,
+    domain=DOMAIN,
+):
     """Set up a BALANCE hub (or load management, whose steps come from the mixin)."""
 
     VERSION = 1
@@ -154,7 +166,13 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """Per channel settings of a hub; the settings of a load-management entry."""
         flow = for_entry_kind(
-            config_entry, hub=BalanceOptionsFlow, load_management=LoadManagementOptionsFlow
+            config_entry,
+            hub=BalanceOptionsFlow,
+            load_management=LoadManagementOptionsFlow,
+            pricing=PricingOptionsFlow,
+            cloud=CloudOptionsFlow,
+            insights=InsightsOptionsFlow,
+            utility_link=UtilityLinkOptionsFlow,
         )
         return flow()
 
@@ -165,7 +183,13 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """The subentry flows of the entry's kind (a hub has none)."""
         types = for_entry_kind(
-            config_entry, hub=dict, load_management=load_management_subentry_types
+            config_entry,
+            hub=dict,
+            load_management=load_management_subentry_types,
+            pricing=dict,
+            cloud=dict,
+            insights=insights_subentry_types,
+            utility_link=dict,
         )
         return types()
 
@@ -201,7 +225,16 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose serial or network."""
         return self.async_show_menu(
-            step_id="user", menu_options=["serial", "network", "load_management"]
+            step_id="user",
+            menu_options=[
+                "serial",
+                "network",
+                "load_management",
+                "pricing",
+                "cloud",
+                "insights",
+                "utility_link",
+            ],
         )
 
     async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -300,8 +333,15 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
     # ----------------------------------------------------------- reauth / reconfigure
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The hub refused the key."""
-        return await self.async_step_reauth_confirm()
+        """The hub refused the key (a cloud account: the password)."""
+        step = for_entry_kind(
+            self._get_reauth_entry(),
+            hub=self.async_step_reauth_confirm,
+            load_management=self.async_step_reauth_confirm,
+            cloud=self.async_step_cloud_reauth,
+            utility_link=self.async_step_utility_link_reauth,
+        )
+        return await step()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -331,6 +371,9 @@ class BalanceConfigFlow(LoadManagementFlowMixin, domain=DOMAIN):
             self._get_reconfigure_entry(),
             hub=self._async_reconfigure_hub,
             load_management=self.async_step_load_management_reconfigure,
+            insights=self.async_step_insights_reconfigure,
+            cloud=self.async_step_cloud_reconfigure,
+            utility_link=self.async_step_utility_link_reconfigure,
         )
         return await step(user_input)
 

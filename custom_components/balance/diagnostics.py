@@ -9,12 +9,19 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
+from .cloud.coordinator import CloudConfigEntry
+from .cloud.diagnostics import config_entry_diagnostics as cloud_diagnostics
 from .const import CONF_PSK
 from .coordinator import BalanceConfigEntry
 from .hub.client import describe
+from .insights.diagnostics import async_get_config_entry_diagnostics as insights_diagnostics
 from .kinds import by_entry_kind
 from .load_management.diagnostics import config_entry_diagnostics
 from .load_management.manager import LoadManagementConfigEntry
+from .pricing.diagnostics import async_get_config_entry_diagnostics as pricing_diagnostics
+from .utility_link.diagnostics import (
+    async_get_config_entry_diagnostics as utility_link_diagnostics,
+)
 
 TO_REDACT = {CONF_PSK, CONF_HOST, "nonce"}
 
@@ -80,6 +87,15 @@ async def _async_load_management_diagnostics(
     return config_entry_diagnostics(entry)
 
 
+async def _async_cloud_diagnostics(hass: HomeAssistant, entry: CloudConfigEntry) -> dict[str, Any]:
+    return cloud_diagnostics(entry)
+
+
 async_get_config_entry_diagnostics = by_entry_kind(
-    hub=_async_hub_diagnostics, load_management=_async_load_management_diagnostics
+    hub=_async_hub_diagnostics,
+    load_management=_async_load_management_diagnostics,
+    pricing=pricing_diagnostics,
+    cloud=_async_cloud_diagnostics,
+    insights=insights_diagnostics,
+    utility_link=utility_link_diagnostics,
 )

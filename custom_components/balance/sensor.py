@@ -28,13 +28,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .cloud import sensor as cloud_sensor
 from .coordinator import BalanceConfigEntry, BalanceCoordinator
 from .entity import OBJECT_IDS, BalanceEntity, BalanceNodeStatusEntity, async_follow_nodes
 from .hub.messages import Medium, NodeStatus
+from .insights import sensor as insights_sensor
 from .inventory import ChannelData, NodeData
 from .kinds import by_entry_kind
 from .load_management import sensor as lm_sensor
 from .names import METER_NAMED, meter_placeholders
+from .pricing import sensor as pricing_sensor
+from .utility_link import sensor as utility_link_sensor
 
 PARALLEL_UPDATES = 0
 
@@ -244,7 +248,12 @@ async def _async_setup_hub_entry(
 
 
 async_setup_entry = by_entry_kind(
-    hub=_async_setup_hub_entry, load_management=lm_sensor.async_setup_entry
+    hub=_async_setup_hub_entry,
+    load_management=lm_sensor.async_setup_entry,
+    pricing=pricing_sensor.async_setup_entry,
+    cloud=cloud_sensor.async_setup_entry,
+    insights=insights_sensor.async_setup_entry,
+    utility_link=utility_link_sensor.async_setup_entry,
 )
 
 
