@@ -1,8 +1,9 @@
 """`make bench-dlm`: none / naive / ours / MILP optimum per home, and a 50-home transformer.
 
-Environment: BENCH_QUICK=1 (2 seeds, 3 days, 10 homes x 2 days), BENCH_NO_OPT=1 (skip the MILP),
-BENCH_WORKERS (default 2). `--scenario NAME` runs one issue-9 scenario alone (ecopower,
-three_phase, capacity). The last stdout line is one JSON object.
+Environment: BENCH_QUICK=1 (2 seeds, 3 days, 10 homes x 2 days), BENCH_NO_OPT=1 (skip the MILP
+and the capacity scenario's LP bound), BENCH_WORKERS (default 2). `--scenario NAME` runs one
+issue-9 scenario alone (ecopower, three_phase, capacity). The last stdout line is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -153,20 +154,36 @@ def _seeds(cfg: BenchConfig, name: str) -> int:
     return max(1, round(cfg.seeds * SCENARIOS[name][0].seed_share))
 
 
-def run_scenarios(cfg: BenchConfig, names: list[str]) -> dict[str, dict[str, object]]:
-    """Issue-9 scenarios: every strategy on every seed; sums per strategy."""
-    started = time.monotonic()
-    jobs = [
+def scenario_jobs(cfg: BenchConfig, names: list[str]) -> list[tuple[str, int, int, str]]:
+    """Pool jobs of the issue-9 scenarios: (scenario, seed, days, strategy)."""
+    return [
         (name, seed, cfg.days, strategy)
         for name in names
         for seed in range(1, _seeds(cfg, name) + 1)
         for strategy in SCENARIOS[name][0].strategies
+        if strategy != "optimum" or cfg.optimum
     ]
+
+
+def run_scenarios(cfg: BenchConfig, names: list[str]) -> dict[str, dict[str, object]]:
+    """Issue-9 scenarios alone: every strategy on every seed; sums per strategy."""
+    started = time.monotonic()
+    jobs = scenario_jobs(cfg, names)
     if cfg.workers > 1:
         with Pool(cfg.workers) as pool:
-            results = pool.map(run_job, jobs)
+            results = pool.map(run_job, jobs, chunksize=1)
     else:
         results = [run_job(job) for job in jobs]
+    return summarise_scenarios(cfg, names, results, time.monotonic() - started)
+
+
+def summarise_scenarios(
+    cfg: BenchConfig,
+    names: list[str],
+    results: list[tuple[str, str, Figures]],
+    elapsed: float,
+) -> dict[str, dict[str, object]]:
+    """Sum the scenario jobs per strategy, print the tables, return the JSON part."""
     totals: dict[str, dict[str, Figures]] = {name: {} for name in names}
     for name, strategy, figures in results:
         totals[name].setdefault(strategy, Figures()).add(figures)
@@ -178,35 +195,44 @@ def run_scenarios(cfg: BenchConfig, names: list[str]) -> dict[str, dict[str, obj
         print("strategy      " + " ".join(f"{k:>12.12}" for k in keys))
         for strategy, figures in rows.items():
             values = figures.as_dict()
-            print(f"{strategy:13} " + " ".join(f"{values[k]!s:>12.12}" for k in keys))
+            print(f"{strategy:13} " + " ".join(f"{values.get(k, '-')!s:>12.12}" for k in keys))
         summary[name] = {strategy: f.as_dict() for strategy, f in rows.items()}
-    print(f"scenarios elapsed {time.monotonic() - started:.0f} s")
+    print(f"scenarios elapsed {elapsed:.0f} s")
     return summary
 
 
 def run(
     cfg: BenchConfig, plot_path: Path | None, scenarios: list[str] | None = None
 ) -> dict[str, object]:
-    """Whole bench; returns the JSON summary."""
+    """Whole bench; returns the JSON summary. One pool runs everything, one job at a time per
+    worker (the MILP seeds first, then the scenario runs, then the transformer homes), so no
+    worker idles while another finishes a long batch."""
     started = time.monotonic()
+    names = scenarios if scenarios is not None else [*SCENARIOS]
     jobs = [(seed, cfg.days, cfg.optimum) for seed in range(1, cfg.seeds + 1)]
+    sjobs = scenario_jobs(cfg, names)
     if cfg.workers > 1:
         with Pool(cfg.workers) as pool:
-            per_seed = pool.map(run_seed, jobs)
+            legacy = pool.map_async(run_seed, jobs, chunksize=1)
+            scenario_runs = pool.map_async(run_job, sjobs, chunksize=1)
             tx = run_transformer(cfg.tx_homes, cfg.tx_days, pool.map)
+            per_seed = legacy.get()
+            results = scenario_runs.get()
     else:
         per_seed = [run_seed(job) for job in jobs]
+        results = [run_job(job) for job in sjobs]
         tx = run_transformer(cfg.tx_homes, cfg.tx_days, map)
     totals = {name: Metrics() for name in STRATEGIES if name != "optimum" or cfg.optimum}
     for result in per_seed:
         for name, metrics in result.items():
             totals[name].add(metrics)
-    _print_tables(cfg, totals, tx, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    _print_tables(cfg, totals, tx, elapsed)
     if plot_path is not None:
         tx.plot(plot_path)
     summary: dict[str, object] = {name: m.as_dict() for name, m in totals.items()}
     summary["transformer"] = tx.as_dict()
-    summary["scenarios"] = run_scenarios(cfg, scenarios if scenarios is not None else [*SCENARIOS])
+    summary["scenarios"] = summarise_scenarios(cfg, names, results, elapsed)
     return summary
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from .engine import (
@@ -152,7 +152,7 @@ SCENARIOS: dict[str, tuple[Scenario, Builder]] = {
             2500.0,
             cook_w=(900.0, 1400.0),
             noon_w=1000.0,
-            strategies=("none", "naive", "onoff", "ours", "ours_instant"),
+            strategies=("none", "naive", "onoff", "ours", "ours_instant", "optimum"),
             seed_share=0.5,
         ),
         build_capacity,
@@ -319,6 +319,7 @@ class Figures:
     green_misses: int = 0
     green_kwh_short: float = 0.0
     yellow_violations: int = 0
+    yellow_infeasible: int = 0
     switch_ops: int = 0
     setpoint_changes: int = 0
     fridge_max_c: float = -99.0
@@ -327,7 +328,10 @@ class Figures:
     peak_kw: float = 0.0
     month_peak_15min_kw: float = 0.0
     target_kw: float | None = None
+    periods_over_target: int = 0  # clock-aligned periods whose mean exceeds the target
+    infeasible_periods: int = 0  # ... whose red demand alone does (no strategy can avoid them)
     infeasible_jobs: int = 0
+    lower_bound: bool = False  # `optimum` of `capacity`: the LP bound, only its own figures
 
     def add(self, other: Figures) -> None:
         """Sum over seeds."""
@@ -336,8 +340,11 @@ class Figures:
         for name in (
             "green_misses",
             "yellow_violations",
+            "yellow_infeasible",
             "switch_ops",
             "setpoint_changes",
+            "periods_over_target",
+            "infeasible_periods",
             "infeasible_jobs",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -346,13 +353,23 @@ class Figures:
         self.peak_kw = max(self.peak_kw, other.peak_kw)
         self.month_peak_15min_kw = max(self.month_peak_15min_kw, other.month_peak_15min_kw)
         self.target_kw = other.target_kw
+        self.lower_bound = other.lower_bound
 
     def as_dict(self) -> dict[str, float | int | None]:
         """JSON-ready (target_kw only where it applies)."""
         data = {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        if self.lower_bound:
+            keys = ("month_peak_15min_kw", "target_kw", "infeasible_periods", "room_deficit_kh")
+            return {"lower_bound": True, "green_misses": 0, **{k: data[k] for k in keys}}
+        del data["lower_bound"]
         if data["target_kw"] is None:
-            del data["target_kw"]
-            del data["month_peak_15min_kw"]
+            for key in (
+                "target_kw",
+                "month_peak_15min_kw",
+                "periods_over_target",
+                "infeasible_periods",
+            ):
+                del data[key]
         return data
 
 
@@ -398,7 +415,8 @@ def simulate(
         hard.update(dict.fromkeys(house.phases, scenario.phase_w))
     over, over_hard = _Tracker(soft), _Tracker(hard)
     window: deque[float] = deque(maxlen=PERIOD_S // STEP_S)
-    period_wh = 0.0
+    period_wh = red_wh = 0.0
+    target_w = scenario.capacity_w
     off_steps = {n: 0 for n, a in house.appliances.items() if a.priority == "yellow"}
     prev: tuple[dict[str, float], dict[str, tuple[bool, float | None, float]]] | None = None
     heater = next((a for a in house.appliances.values() if isinstance(a, RoomHeater)), None)
@@ -428,6 +446,7 @@ def simulate(
                     for p in a.phases:
                         if p in excused:
                             excused[p] += rise / len(a.phases)
+        seen_red = prev[0] if prev is not None else red
         prev = ({d: red[d] for d in power}, loads)
         over.add(power, excused, red)
         over_hard.add(power, excused, red)
@@ -436,15 +455,21 @@ def simulate(
         if len(window) == window.maxlen:
             figures.peak_kw = max(figures.peak_kw, sum(window) / len(window) / 1000.0)
         period_wh += total * STEP_S / 3600.0
+        red_wh += red["total"] * STEP_S / 3600.0
         if (now + STEP_S) % PERIOD_S == 0:
-            figures.month_peak_15min_kw = max(
-                figures.month_peak_15min_kw, period_wh / (PERIOD_S / 3600.0) / 1000.0
-            )
-            period_wh = 0.0
+            mean_w = period_wh * 3600.0 / PERIOD_S
+            figures.month_peak_15min_kw = max(figures.month_peak_15min_kw, mean_w / 1000.0)
+            if target_w is not None:
+                figures.periods_over_target += int(mean_w > target_w + 0.5)
+                figures.infeasible_periods += int(red_wh * 3600.0 / PERIOD_S > target_w + 0.5)
+            period_wh = red_wh = 0.0
         for name, steps in off_steps.items():
             off_steps[name] = 0 if house.appliances[name].supplied else steps + 1
             if off_steps[name] * STEP_S == YELLOW_MAX_OFF_S + STEP_S:
-                figures.yellow_violations += 1
+                if restore_exceeds_hard(house.appliances[name], seen_red, hard):
+                    figures.yellow_infeasible += 1
+                else:
+                    figures.yellow_violations += 1
         fridge = house.appliances.get("fridge")
         if isinstance(fridge, Fridge):
             figures.fridge_max_c = max(figures.fridge_max_c, fridge.cabinet_c)
@@ -481,6 +506,17 @@ def simulate(
     return figures, result_trace
 
 
+def restore_exceeds_hard(
+    appliance: Appliance, red: Mapping[str, float], hard: Mapping[str, float]
+) -> bool:
+    """Whether supplying `appliance` at its rated power on top of red demand alone (as the
+    controller last saw it: "total" and per phase) would exceed a hard limit: a yellow held off
+    past its max-off for that reason is `yellow_infeasible`, not a violation."""
+    share = appliance.rated_w / len(appliance.phases)
+    added = {"total": appliance.rated_w} | dict.fromkeys(appliance.phases, share)
+    return any(red.get(dim, 0.0) + added.get(dim, 0.0) > limit + 0.5 for dim, limit in hard.items())
+
+
 def _infeasible(ev: Charger, scenario: Scenario) -> int:
     """Jobs that no strategy could meet under the hard limits (EV at its max power while
     plugged, the house's standby aside)."""
@@ -499,5 +535,23 @@ def _infeasible(ev: Charger, scenario: Scenario) -> int:
 def run_job(args: tuple[str, int, int, str]) -> tuple[str, str, Figures]:
     """Pool entry: (scenario, seed, days, strategy)."""
     scenario, seed, days, strategy = args
+    if strategy == "optimum":
+        return scenario, strategy, lower_bound(scenario, seed, days)
     figures, _ = simulate(scenario, seed, days, strategy)
     return scenario, strategy, figures
+
+
+def lower_bound(scenario_name: str, seed: int, days: int) -> Figures:
+    """`optimum` of `capacity`: the perfect-foresight LP bound on the month's peak, with every
+    deadline met and no room deficit (`bench/dlm/capacity_bound.py`)."""
+    from .capacity_bound import bound, household
+
+    scenario = SCENARIOS[scenario_name][0]
+    assert scenario.capacity_w is not None
+    result = bound(household(scenario_name, seed, days), days, scenario.capacity_w)
+    return Figures(
+        month_peak_15min_kw=result.month_peak_kw,
+        target_kw=scenario.capacity_w / 1000.0,
+        infeasible_periods=result.infeasible_periods,
+        lower_bound=True,
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bench.dlm import optimum
+from bench.dlm.capacity_bound import bound, household
 from bench.dlm.home import MANAGED
 from bench.dlm.metrics import OverLimitCounter
+from bench.dlm.scenarios import simulate
 from bench.dlm.trace import BoilerSpec, Trace
 
 STEPS = 240
@@ -71,3 +73,14 @@ def test_ev_is_held_through_a_lull_with_one_shed() -> None:
     assert _over_s(trace, result.power_w) == 0
     charged = sum(p - b for p, b in zip(result.power_w, base, strict=True))
     assert charged == pytest.approx(120 * 3700.0)
+
+
+def test_capacity_lower_bound_is_below_what_no_control_reaches_and_the_target() -> None:
+    """The perfect-foresight LP is a relaxation: the uncontrolled house meets every deadline
+    with no room deficit, so its month peak can only be higher; red alone fills no period."""
+    none, _ = simulate("capacity", 1, 2, "none")
+    assert none.room_deficit_kh == 0 and none.green_misses == 0
+    result = bound(household("capacity", 1, 2), 2, 2500.0)
+    assert 0.5 < result.month_peak_kw <= none.month_peak_15min_kw
+    assert result.month_peak_kw <= 2.5
+    assert result.infeasible_periods == 0

@@ -18,6 +18,7 @@ from .models import (
     Action,
     ActionKind,
     ActionReason,
+    CapacityTarget,
     EngineConfig,
     EngineState,
     GreenPlan,
@@ -74,6 +75,8 @@ class DlmEngine:
         self._peaks: dict[str, Peaks] = {}  # per dimension: post-decision estimates
         self._fixed_peaks: dict[str, Peaks] = {}  # per dimension: the non-modulating part
         self._capacity = CapacityTracker()
+        self._unmanaged = DemandProfile()  # unmanaged demand per slot: where red spikes come
+        self._spike_w = self._cfg.capacity_spike_w  # red spike a capacity period keeps back
         self._over_since: float | None = None
         self._missing_since: float | None = None
         self._fault = False
@@ -147,6 +150,8 @@ class DlmEngine:
         if self._limits.capacity is not None:
             self._capacity.observe(self._limits.capacity, now_s, house_w, dt_s)
         self._estimate(house_w)
+        if self._limits.capacity is not None:
+            self._learn_spikes(now_s, self._limits.capacity)
         for load_id, profile in self.profiles.items():
             profile.record(now_s, self._est[TOTAL] - self._in_estimate(self._loads[load_id]))
         self._refresh_forecasts(now_s)
@@ -309,9 +314,10 @@ class DlmEngine:
             (lim.dr_w, LimitReason.DR),
         ]
         if lim.capacity is not None and self._now is not None:
-            budget = self._capacity.budget_w(lim.capacity, self._now)
+            spike_w = self._spike_w
+            budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, self._cfg.reaction_s)
             if steady:
-                spike_w, spike_s = self._cfg.capacity_spike_w, self._cfg.capacity_spike_s
+                spike_s = self._cfg.capacity_spike_s
                 budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, spike_s)
                 budget = min(budget, lim.capacity.target_w)
             terms.append((budget - self._cfg.capacity_margin_w, LimitReason.CAPACITY))
@@ -319,6 +325,17 @@ class DlmEngine:
             if value is not None and (best is None or value < best):
                 best, reason = value, why
         return best, reason
+
+    def _learn_spikes(self, now_s: float, target: CapacityTarget) -> None:
+        """Record the unmanaged demand per slot of the day and size this update's spike
+        reserve: the configured spike, or, once days are known, no more than the rise to the
+        highest unmanaged demand seen at this time of the period on the past days."""
+        unmanaged = self._est[TOTAL] - sum(self._in_estimate(r) for r in self._loads.values())
+        self._unmanaged.record(now_s, unmanaged)
+        left = target.period_s - now_s % target.period_s
+        seen = self._unmanaged.peak(now_s, left)
+        spike = self._cfg.capacity_spike_w
+        self._spike_w = spike if seen is None else min(spike, max(0.0, seen - unmanaged))
 
     def _dims(
         self, runtime: LoadRuntime | None = None, steady: bool = False
@@ -591,14 +608,41 @@ class DlmEngine:
         if not rotate or now_s - self._last_on_s < self._cfg.restore_gap_s:
             return
         for runtime in shed_yellows:
-            due_at = runtime.cfg.max_off_s - self._cfg.rotate_lead_s
-            if runtime.held is None or now_s - runtime.held_since_s < due_at:
+            if runtime.held is None or now_s - runtime.held_since_s < self._rotate_due_s(
+                runtime, shed_yellows
+            ):
                 continue
             if self._fits(runtime, runtime.restore_w(), now_s, 0.0):
                 self._turn_on(runtime, ActionReason.HEADROOM, now_s)
                 return
             if self._swap_in(runtime, now_s):
                 return
+
+    def _rotate_due_s(self, runtime: LoadRuntime, shed_yellows: list[LoadRuntime]) -> float:
+        """Off time after which a shed yellow is rotated back in: shortly before its max-off,
+        or earlier when a yellow shed after it cannot come back beside it under the hard limits
+        (which bind forced restores too), so that its min-on ends before the other's max-off:
+        two yellows shed by one spike take turns."""
+        lead = self._cfg.rotate_lead_s
+        due = runtime.cfg.max_off_s - lead
+        for other in shed_yellows:
+            if other is runtime or other.held is None or other.held_since_s < runtime.held_since_s:
+                continue
+            if self._fit_together(runtime, other):
+                continue
+            turn = other.held_since_s - runtime.held_since_s + other.cfg.max_off_s
+            due = min(due, turn - runtime.cfg.min_on_s - lead)
+        return due
+
+    def _fit_together(self, first: LoadRuntime, second: LoadRuntime) -> bool:
+        """Both restored would fit under the hard limits by the current estimate."""
+        return all(
+            self._est[dim]
+            + first.restore_w() * self._weight(first, dim)
+            + second.restore_w() * self._weight(second, dim)
+            <= lim
+            for dim, lim in self._hard_dims()
+        )
 
     def _swap_in(self, runtime: LoadRuntime, now_s: float) -> bool:
         """Shed others so that a yellow can come back before its max-off, if they suffice."""
@@ -837,12 +881,12 @@ class DlmEngine:
 
     def _committed(self, runtime: LoadRuntime, now_s: float) -> bool:
         """A green load with a pending need that must run now to meet its deadline: switch
-        loads from their latest start minus the slack, modulating ones once the power the
-        deadline requires reaches their minimum."""
+        loads (and planned modulating ones) from their latest start minus the slack, other
+        modulating ones once the power the deadline requires reaches their minimum."""
         plan = runtime.plan
         if plan is None or plan.deadline_s is None or runtime.plugged is False:
             return False
-        if runtime.cfg.modulating:
+        if runtime.cfg.modulating and not plan.planned:
             needed = self._required(runtime, now_s)
             return needed > 0 and needed >= (runtime.cfg.min_w or 0.0)
         slack = self._slack(runtime, now_s)
@@ -1012,15 +1056,27 @@ class DlmEngine:
         start = runtime.start_w
         if runtime.cfg.modulating and start is not None:
             current = runtime.setpoint_w
-            differs = current is None or abs(start - current) >= runtime.cfg.setpoint_deadband_w
+            deadband = runtime.cfg.setpoint_deadband_w
+            # an old setpoint within the deadband is kept, unless it would break a hard limit
+            too_high = (
+                current is not None and current > start and not self._fits_hard(runtime, current)
+            )
+            differs = current is None or abs(start - current) >= deadband or too_high
             if differs and runtime.setpoint_ready(now_s):
                 self._actions.append(runtime.set_power(start, reason, now_s, self._phase_read))
-            elif current is not None and current > start + runtime.cfg.setpoint_deadband_w:
+            elif current is not None and (current > start + deadband or too_high):
                 return False  # its old setpoint would not fit and may not change yet
             elif current is not None:
                 runtime.start_w = current
         self._turn_on(runtime, reason, now_s, recover)
         return True
+
+    def _fits_hard(self, runtime: LoadRuntime, watts: float) -> bool:
+        """A held load drawing `watts` would stay under every hard limit (current estimate)."""
+        return all(
+            self._est[dim] + watts * self._weight(runtime, dim) <= lim
+            for dim, lim in self._hard_dims()
+        )
 
     def _turn_on(
         self, runtime: LoadRuntime, reason: ActionReason, now_s: float, recover: bool = False

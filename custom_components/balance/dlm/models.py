@@ -226,6 +226,8 @@ class GreenPlan:
     energy_wh: float | None = None
     target_soc_pct: float | None = None
     capacity_wh: float | None = None
+    planned: bool = False  # the window comes from the planner: commit at the latest full-power
+    # start (not once the deadline needs the minimum power), so the planned cheap slots are kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,13 @@ class DemandProfile:
             start = (start // self.slot_s + 1) * self.slot_s
         return None
 
+    def peak(self, start_s: float, span_s: float) -> float | None:
+        """Highest recorded value in [start_s, start_s + span_s) at that time of day over the
+        past days; None without any."""
+        first, last = self._window(start_s, span_s)
+        values = [v for column in self._columns(first, last) for v in column if v is not None]
+        return max(values) if values else None
+
     def _window(self, start_s: float, span_s: float) -> tuple[int, int]:
         """First and last absolute slot of [start_s, start_s + span_s)."""
         first = int(start_s // self.slot_s)
