@@ -1,7 +1,9 @@
 """The BALANCE integration: pulse meters, radio nodes and contactors behind a BALANCE hub.
 
-Two kinds of config entry share the domain (see :mod:`.kinds`): hubs (:mod:`.hub_entry`) and
-load management (:mod:`.load_management`).
+Several kinds of config entry share the domain (see :mod:`.kinds`): hubs (:mod:`.hub_entry`),
+load management (:mod:`.load_management`), tariffs and costs (:mod:`.pricing`), meter insights
+(:mod:`.insights`), the utility link (:mod:`.utility_link`) and a BALANCE cloud account
+(:mod:`.cloud`).
 """
 
 from __future__ import annotations

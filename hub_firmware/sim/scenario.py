@@ -16,7 +16,7 @@ A scenario is a JSON file:
       "radio": {...}                           optional: radio nodes and who hears whom
     }
 
-`radio` (boards/sim.py, docs/node.md): {"listen_interval_s": 0.5, "nodes": [{"node": 2,
+`radio` (boards/sim.py, docs/node.md): {"listen_interval_s": 1.0, "nodes": [{"node": 2,
 "meters": ["gas"], "output": "oven", "hears": [0, 3], "relay": true}]}; node n has id 1000 + n,
 0 is the hub, `output` names the appliance its AD220 supplies, `relay` (default true) whether the
 node relays others' frames. Without it, node 1 (gas, heat) hears the hub.

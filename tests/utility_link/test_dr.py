@@ -18,6 +18,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from custom_components.balance.const import DOMAIN
+from custom_components.balance.load_management.prices import entity_intervals
 from custom_components.balance.openadr import Decision, DeclineReason
 from custom_components.balance.utility_link.const import EVENT_UTILITY_LINK, STATS_KEY
 from custom_components.balance.utility_link.logbook import describe
@@ -348,6 +349,9 @@ async def test_prices_reach_the_sensor_without_consent(
     price = hass.states.get(entity_id(hass, "sensor", "dr_price"))
     assert (price.state, price.attributes["currency"]) == ("0.42", "RON")
     assert link.price_at(dt_util.utcnow()) == (0.42, "RON")
+    # The planner takes the sensor as a price entity: the event's hour at 0.42.
+    (interval,) = entity_intervals(price, dt_util.utcnow())
+    assert interval[1] - interval[0] == dt.timedelta(hours=1) and interval[2] == 0.42
     assert hass.states.get(entity_id(hass, "binary_sensor", "dr_active")).state == STATE_OFF
 
 

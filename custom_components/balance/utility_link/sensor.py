@@ -46,8 +46,17 @@ def _price(link: UtilityLink) -> float | None:
 
 
 def _price_attrs(link: UtilityLink) -> Mapping[str, Any]:
+    """The currency, and every announced price as a `forecast` the planner reads."""
     term = link.term
-    return {"currency": term.currency} if term is not None and term.currency else {}
+    attrs: dict[str, Any] = (
+        {"currency": term.currency} if term is not None and term.currency else {}
+    )
+    attrs["forecast"] = [
+        {"start": t.start.isoformat(), "end": t.end.isoformat(), "price": t.price}
+        for t in link.directive.terms
+        if t.price is not None
+    ]
+    return attrs
 
 
 def _last_shed(link: UtilityLink) -> float | None:
