@@ -13,7 +13,7 @@ from custom_components.balance.const import DOMAIN
 
 from .conftest import DAY_NIGHT, ENERGY_ATTRS, METER, setup_pricing
 
-pytestmark = pytest.mark.usefixtures("romania")
+pytestmark = pytest.mark.usefixtures("romania", "freeze")
 
 COSTS = {
     "fees_per_kwh": 0.05,

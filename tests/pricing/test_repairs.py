@@ -12,7 +12,7 @@ from custom_components.balance.const import DOMAIN
 
 from .conftest import DAY_NIGHT, ENERGY_ATTRS, METER, setup_pricing
 
-pytestmark = pytest.mark.usefixtures("romania")
+pytestmark = pytest.mark.usefixtures("romania", "freeze")
 
 TOU = {
     **{k: v for k, v in DAY_NIGHT.items() if not k.startswith(("day_", "night_", "weekend"))},

@@ -35,20 +35,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: PricingConfigEntry) -> b
     """Build the tariff, follow the meter and the prices, add the entities."""
     runtime = PricingRuntime(hass, entry)
     running: list[asyncio.Task[object]] = []
+    asked_again: list[bool] = []  # asked while a run was going: run once more after it
 
     @callback
     def run_cost_statistics() -> None:
         if running and not running[-1].done():
+            asked_again[:] = [True]  # its data may have come after that run read its input
             return
-        running[:] = [
-            entry.async_create_background_task(
-                hass,
-                async_update_cost_statistics(hass, runtime, dt_util.utcnow()),
-                "balance cost statistics",
-            )
-        ]
+        task = entry.async_create_background_task(
+            hass,
+            async_update_cost_statistics(hass, runtime, dt_util.utcnow()),
+            "balance cost statistics",
+        )
+        running[:] = [task]
+        task.add_done_callback(run_again_if_asked)
+
+    @callback
+    def run_again_if_asked(_task: asyncio.Task[object]) -> None:
+        if asked_again:
+            asked_again.clear()
+            run_cost_statistics()
 
     await runtime.async_start(run_cost_statistics)
+    entry.async_on_unload(asked_again.clear)  # no run after the entry is gone
     entry.runtime_data = runtime
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     try:
