@@ -27,6 +27,7 @@ class Broker:
     folder: Path
     tls: Tls | None = None
     users: dict[str, str] = field(default_factory=dict)  # user -> password; empty: anonymous
+    require_certificate: bool = False  # mTLS: clients must present a certificate of `tls`'s CA
     port: int = field(default_factory=free_port)
     _process: subprocess.Popen[bytes] | None = None
 
@@ -59,6 +60,8 @@ class Broker:
                 f"certfile {self.folder / 'cert.pem'}",
                 f"keyfile {self.folder / 'key.pem'}",
             ]
+            if self.require_certificate:
+                lines.append("require_certificate true")
         config = self.folder / "mosquitto.conf"
         config.write_text("\n".join(lines) + "\n")
         return config

@@ -23,6 +23,8 @@ class Tls:
     server: ssl.SSLContext
     cert_pem: str  # the server's certificate and key, for servers that read files (a broker)
     key_pem: str
+    client_cert_pem: str  # a client certificate (mTLS) signed by the same CA, and its key
+    client_key_pem: str
 
 
 def _name(common: str) -> x509.Name:
@@ -80,14 +82,40 @@ def make_tls() -> Tls:
         .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), False)
         .sign(ca_key, hashes.SHA256())
     )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (
+        x509.CertificateBuilder()
+        .subject_name(_name("ven-1"))
+        .issuer_name(ca.subject)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    key_pem = _pem(key)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     with tempfile.TemporaryDirectory() as folder:
         cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
         cert_path.write_text(cert_pem)
         key_path.write_text(key_pem)
         context.load_cert_chain(cert_path, key_path)
-    return Tls(ca.public_bytes(serialization.Encoding.PEM).decode(), context, cert_pem, key_pem)
+    return Tls(
+        ca.public_bytes(serialization.Encoding.PEM).decode(),
+        context,
+        cert_pem,
+        key_pem,
+        client.public_bytes(serialization.Encoding.PEM).decode(),
+        _pem(client_key),
+    )
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

@@ -18,9 +18,11 @@ from custom_components.balance.openadr.mqtt import (
     MqttError,
     MqttNotifier,
     broker_address,
+    parse_binding,
     read_packet,
 )
 from custom_components.balance.openadr.parse import format_datetime
+from custom_components.balance.openadr.transport import tls_context
 
 from .broker import Broker
 from .certs import Tls, make_tls
@@ -212,6 +214,40 @@ async def test_mqtts_with_the_utility_ca(tmp_path: Path, tls: Tls, pushed: Start
         await vtn.close()
     finally:
         trusted.stop()
+
+
+async def test_client_certificate_authentication(tmp_path: Path, tls: Tls, pushed: Started) -> None:
+    """CERTIFICATE: the broker requires a client certificate; the VEN presents the one the
+    VTN gave in its binding (with the broker's CA) and receives events; without one the
+    broker refuses the connection."""
+    broker = Broker(tmp_path, tls=tls, require_certificate=True)
+    await broker.start()
+    try:
+        vtn = await _vtn(
+            tls,
+            broker.uri,
+            mqtt_auth="CERTIFICATE",
+            mqtt_client=(tls.client_cert_pem, tls.client_key_pem),
+        )
+        ven, notifier, _ = await pushed(vtn)
+        await eventually(lambda: notifier.connected)
+        assert notifier.binding is not None and notifier.binding.certificate is not None
+        assert tls.client_key_pem not in repr(notifier.binding)
+        await vtn.announce("CREATE", event(vtn, 3.9))
+        await eventually(lambda: limit_kw(ven) == 3.9)
+        with pytest.raises((OSError, MqttError)):
+            await MqttConnection.open(
+                broker.uri, client_id="nobody", ssl_context=tls_context(tls.ca_pem)
+            )
+        await vtn.close()
+    finally:
+        broker.stop()
+
+
+def test_a_certificate_binding_without_its_key_is_not_used() -> None:
+    auth = {"method": "CERTIFICATE", "caCert": "ca", "clientCert": "cert"}
+    body = {"WEBHOOK": True, "MQTT": {"URIS": ["mqtts://b"], "serialization": "JSON"}}
+    assert parse_binding(body | {"MQTT": body["MQTT"] | {"authentication": auth}}) is None
 
 
 async def test_bearer_token_authentication(

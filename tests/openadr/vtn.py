@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from custom_components.balance.openadr.mqtt import MqttConnection
-from custom_components.balance.openadr.transport import tls_context
+from custom_components.balance.openadr.transport import client_tls_context, tls_context
 
 from .schema import Spec, spec
 
@@ -65,7 +65,8 @@ class LocalVtn:
     requests: list[str] = field(default_factory=list)  # "METHOD /path" of each request
     fail_next: dict[str, int] = field(default_factory=dict)  # "POST /reports" -> 500 after store
     mqtt_uri: str | None = None  # a broker: the VTN offers the 3.1 MQTT notifier binding
-    mqtt_auth: str = "ANONYMOUS"  # or OAUTH2_BEARER_TOKEN
+    mqtt_auth: str = "ANONYMOUS"  # or OAUTH2_BEARER_TOKEN, or CERTIFICATE (with mqtt_client)
+    mqtt_client: tuple[str, str] | None = None  # CERTIFICATE: client certificate and key PEM
     mqtt_ca_pem: str | None = None  # the CA of an mqtts:// broker
 
     def __post_init__(self) -> None:
@@ -175,8 +176,11 @@ class LocalVtn:
         """Publish a notification of an operation on an event to the MQTT broker (QoS 0)."""
         assert self.mqtt_uri is not None
         if self._mqtt is None:
+            context = tls_context(self.mqtt_ca_pem)
+            if self.mqtt_client is not None and self.mqtt_ca_pem is not None:
+                context = client_tls_context(None, self.mqtt_ca_pem, *self.mqtt_client)
             self._mqtt = await MqttConnection.open(
-                self.mqtt_uri, client_id="vtn", ssl_context=tls_context(self.mqtt_ca_pem)
+                self.mqtt_uri, client_id="vtn", ssl_context=context
             )
         body = {"objectType": "EVENT", "operation": operation, "object": obj}
         self._check_notification(body)
@@ -266,6 +270,12 @@ class LocalVtn:
                 auth: dict[str, str] = {"method": self.mqtt_auth}
                 if self.mqtt_auth == "OAUTH2_BEARER_TOKEN":
                     auth["username"] = "{clientID}"
+                if self.mqtt_auth == "CERTIFICATE" and self.mqtt_client and self.mqtt_ca_pem:
+                    auth |= {
+                        "caCert": self.mqtt_ca_pem,
+                        "clientCert": self.mqtt_client[0],
+                        "clientKey": self.mqtt_client[1],
+                    }
                 body["MQTT"] = {
                     "URIS": [self.mqtt_uri],
                     "serialization": "JSON",

@@ -12,7 +12,9 @@ from custom_components.balance.tariffs import (
     PriceSeries,
     SpotFormula,
     TariffError,
+    TariffErrorCode,
     parse_entsoe,
+    parse_forecast,
     parse_nordpool_action,
     parse_nordpool_custom,
 )
@@ -152,3 +154,50 @@ def test_merge_formula_and_lookup() -> None:
         ).start
         == t + hour
     )
+
+
+def _row(start: datetime, minutes: int, price: float) -> dict[str, object]:
+    return {
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=minutes)).isoformat(),
+        "price": price,
+    }
+
+
+def test_forecast_attribute_hours_quarters_and_long_intervals() -> None:
+    """The utility link's `forecast`: a 3-hour interval becomes three hours, quarters stay."""
+    t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    rows = [_row(t0, 180, 0.4), _row(t0 + timedelta(hours=3), 15, 0.1)]
+    series = parse_forecast({"forecast": rows}, per_kwh=2.0)
+    assert [(p.end - p.start, p.price) for p in series.points] == [
+        (timedelta(hours=1), 0.8),
+        (timedelta(hours=1), 0.8),
+        (timedelta(hours=1), 0.8),
+        (timedelta(minutes=15), 0.2),
+    ]
+
+
+def test_forecast_attribute_five_minute_prices_average_over_their_quarter() -> None:
+    t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    rows = [_row(t0 + timedelta(minutes=5 * k), 5, p) for k, p in enumerate((0.3, 0.6, 0.9))]
+    (point,) = parse_forecast({"forecast": rows}).points
+    assert (point.start, point.end) == (t0, t0 + timedelta(minutes=15))
+    assert point.price == pytest.approx(0.6)
+    with pytest.raises(TariffError) as err:  # a quarter only partly priced
+        parse_forecast({"forecast": rows[:2]})
+    assert err.value.code is TariffErrorCode.FORECAST_GAP
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "not a list",
+        [{"start": "2026-12-01T10:00:00+00:00", "price": 0.1}],  # no end
+        [_row(datetime(2026, 12, 1, 10, 10, tzinfo=UTC), 10, 0.1)],  # across two quarters
+        [_row(datetime(2026, 12, 1, 10, tzinfo=UTC), 0, 0.1)],  # empty interval
+        [_row(datetime(2026, 12, 1, 10, tzinfo=UTC), 60, "0.1")],  # price as text
+    ],
+)
+def test_forecast_attribute_rejects_what_is_not_a_price_interval(rows: object) -> None:
+    with pytest.raises(TariffError):
+        parse_forecast({"forecast": rows})

@@ -16,13 +16,13 @@ import logging
 import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .errors import InsecureUrlError, OpenAdrError
 from .parse import normalise
-from .transport import is_loopback, tls_context
+from .transport import client_tls_context, is_loopback, tls_context
 
 if TYPE_CHECKING:
     from .ven import Ven
@@ -55,6 +55,16 @@ class MqttBinding:
     uris: tuple[str, ...]
     method: str  # ANONYMOUS | OAUTH2_BEARER_TOKEN | CERTIFICATE
     username: str | None = None
+    certificate: ClientCertificate | None = None  # CERTIFICATE: the mTLS credentials
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """CERTIFICATE authentication: the broker's CA, our client certificate and its key."""
+
+    ca_pem: str
+    cert_pem: str
+    key_pem: str = field(repr=False)
 
 
 def parse_binding(body: Any) -> MqttBinding | None:
@@ -72,7 +82,15 @@ def parse_binding(body: Any) -> MqttBinding | None:
     clean = tuple(uri for uri in uris if isinstance(uri, str) and uri)
     if not clean or not isinstance(method, str):
         return None
-    return MqttBinding(clean, method.upper(), username if isinstance(username, str) else None)
+    certificate = None
+    if method.upper() == "CERTIFICATE":
+        parts = [auth.get(key) for key in ("caCert", "clientCert", "clientKey")]
+        if not all(isinstance(part, str) and part for part in parts):
+            return None  # not usable: polling only
+        certificate = ClientCertificate(*(str(part) for part in parts))
+    return MqttBinding(
+        clean, method.upper(), username if isinstance(username, str) else None, certificate
+    )
 
 
 def broker_address(uri: str) -> tuple[str, int, bool]:
@@ -302,8 +320,8 @@ class MqttNotifier:
         if self._ven.api.is_301:
             return False  # the MQTT binding is new in 3.1.0
         self.binding = parse_binding(await self._ven.http.request("GET", "notifiers"))
-        if self.binding is None or self.binding.method == "CERTIFICATE":
-            return False  # client certificates are not configurable here yet
+        if self.binding is None:
+            return False
         topics: list[str] = []
         for program_id in self._ven.programs:
             answer = normalise(
@@ -334,6 +352,21 @@ class MqttNotifier:
         )
         return username, await self._ven.tokens.token()
 
+    async def _tls(self) -> ssl.SSLContext:
+        """The broker connection's TLS: with CERTIFICATE, our client certificate too."""
+        ca_pem = self._ven.config.ca_pem
+        certificate = self.binding.certificate if self.binding is not None else None
+        if certificate is None:
+            return tls_context(ca_pem)
+        return await asyncio.get_running_loop().run_in_executor(
+            None,
+            client_tls_context,
+            ca_pem,
+            certificate.ca_pem,
+            certificate.cert_pem,
+            certificate.key_pem,
+        )
+
     async def _session(self) -> None:
         assert self.binding is not None
         username, password = await self._credentials()
@@ -342,7 +375,7 @@ class MqttNotifier:
             client_id=f"balance-{self._ven.ven_name}"[:23],
             username=username,
             password=password,
-            ssl_context=tls_context(self._ven.config.ca_pem),
+            ssl_context=await self._tls(),
         )
         self._connection = connection
         try:

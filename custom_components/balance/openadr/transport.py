@@ -7,8 +7,10 @@ import ipaddress
 import json
 import logging
 import ssl
+import tempfile
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -36,6 +38,23 @@ def tls_context(ca_pem: str | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if ca_pem:
         context.load_verify_locations(cadata=ca_pem)
+    return context
+
+
+def client_tls_context(
+    ca_pem: str | None, broker_ca_pem: str, cert_pem: str, key_pem: str
+) -> ssl.SSLContext:
+    """A verifying TLS context that also presents a client certificate (mTLS), trusting the
+    broker CA the VTN named besides `ca_pem` and the system CAs. Blocking (reads the key from
+    a private temporary folder, removed at once): run it in an executor."""
+    context = tls_context(ca_pem)
+    context.load_verify_locations(cadata=broker_ca_pem)
+    with tempfile.TemporaryDirectory(prefix="balance-mqtt-") as folder:
+        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_path.write_text(cert_pem)
+        key_path.touch(mode=0o600)
+        key_path.write_text(key_pem)
+        context.load_cert_chain(cert_path, key_path)
     return context
 
 

@@ -5,6 +5,8 @@
   prices are published around 13:00 CET; until then only today is known).
 - Nord Pool custom integration: attributes ``raw_today`` / ``raw_tomorrow``.
 - ENTSO-e custom integration: attributes ``prices`` or ``prices_today`` / ``prices_tomorrow``.
+- BALANCE utility link's price sensor (the utility's OpenADR PRICE events): attribute
+  ``forecast``, every announced price interval.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..tariffs import (  # noqa: TID252
     TariffError,
     TariffErrorCode,
     parse_entsoe,
+    parse_forecast,
     parse_nordpool_action,
     parse_nordpool_custom,
 )
@@ -111,4 +114,13 @@ def detect_source(hass: HomeAssistant, entity_id: str) -> PriceSource | None:
         return AttributeSource(entity_id, "nordpool_custom", parse_nordpool_custom)
     if "prices" in state.attributes or "prices_today" in state.attributes:
         return AttributeSource(entity_id, "entsoe", parse_entsoe)
+    if _is_price_forecast(state.attributes.get("forecast")):
+        return AttributeSource(entity_id, "forecast", parse_forecast)
     return None
+
+
+def _is_price_forecast(rows: Any) -> bool:
+    """A list of ``{"start", "end", "price"}`` rows (empty: no price announced yet)."""
+    return isinstance(rows, list) and all(
+        isinstance(row, Mapping) and {"start", "end", "price"} <= row.keys() for row in rows[:1]
+    )

@@ -27,6 +27,7 @@ from .prices import (
     PriceSeries,
     SpotFormula,
     parse_entsoe,
+    parse_forecast,
     parse_nordpool_action,
     parse_nordpool_custom,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "no_holidays",
     "parse_blocks",
     "parse_entsoe",
+    "parse_forecast",
     "parse_nordpool_action",
     "parse_nordpool_custom",
     "parse_schedule",

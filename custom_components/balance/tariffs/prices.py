@@ -7,6 +7,8 @@ Formats accepted (each entry one price interval):
   ``[{"start": datetime|iso, "end": datetime|iso, "value": per kWh}]``.
 - ENTSO-e custom integration attributes ``prices`` (or ``prices_today`` + ``prices_tomorrow``):
   ``[{"time": "2024-10-27 00:00:00+02:00", "price": per kWh}]``; each ends where the next starts.
+- A ``forecast`` attribute ``[{"start": iso, "end": iso, "price": per kWh}]``: the utility
+  link's price sensor (OpenADR PRICE events), intervals of any length from 5 minutes.
 Times are converted to UTC, so DST days simply carry 23 or 25 hours (92 or 100 quarters).
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 from .errors import TariffError, TariffErrorCode
 
 RESOLUTIONS = (timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=60))
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,39 @@ def parse_entsoe(attributes: Mapping[str, Any], per_kwh: float = 1.0) -> PriceSe
         else:
             end = start + (points[-1].end - points[-1].start if points else RESOLUTIONS[-1])
         points.append(PricePoint(start, end, price))
+    return PriceSeries.build(points)
+
+
+def parse_forecast(attributes: Mapping[str, Any], per_kwh: float = 1.0) -> PriceSeries:
+    """A ``forecast`` attribute of ``{"start", "end", "price"}`` rows (the utility link's price
+    sensor: OpenADR PRICE intervals). Intervals of whole hours or quarters are cut into hours
+    or quarters; shorter ones (OpenADR allows 5 minutes) are averaged over their quarter,
+    which they must cover."""
+    rows = _rows(attributes.get("forecast"), ("start", "end", "price"))
+    points: list[PricePoint] = []
+    short: dict[datetime, list[tuple[datetime, datetime, float]]] = {}
+    for r in rows:
+        start, end, price = _time(r["start"]), _time(r["end"]), _number(r["price"]) * per_kwh
+        if end <= start:
+            raise TariffError(TariffErrorCode.FORECAST_FORMAT, at=start.isoformat())
+        step = next((s for s in reversed(RESOLUTIONS) if (end - start) % s == timedelta()), None)
+        if step is not None and (start - _EPOCH) % step == timedelta():
+            points.extend(
+                PricePoint(start + step * k, start + step * (k + 1), price)
+                for k in range((end - start) // step)
+            )
+            continue
+        quarter = RESOLUTIONS[0]
+        bucket = _EPOCH + (start - _EPOCH) // quarter * quarter
+        if end > bucket + quarter:
+            raise TariffError(TariffErrorCode.FORECAST_FORMAT, at=start.isoformat())
+        short.setdefault(bucket, []).append((start, end, price))
+    for bucket, parts in short.items():
+        covered = sum(((b - a).total_seconds() for a, b, _ in parts), 0.0)
+        if abs(covered - RESOLUTIONS[0].total_seconds()) > 1e-6:
+            raise TariffError(TariffErrorCode.FORECAST_GAP, at=bucket.isoformat())
+        mean = sum(p * (b - a).total_seconds() for a, b, p in parts) / covered
+        points.append(PricePoint(bucket, bucket + RESOLUTIONS[0], mean))
     return PriceSeries.build(points)
 
 
