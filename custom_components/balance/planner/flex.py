@@ -15,13 +15,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .model import EPS
 
 ROOM_DUST = 1e-7
 """Room overdrawn by rounding only (kWh)."""
+TIE = 1e-12
+"""A fill's cost counted as no higher than another's (float noise only)."""
 SEARCH_CELLS = 4096
 """Work of the exact floor search, in job-slot cells: fills = this // (slots x jobs)."""
 
@@ -76,8 +78,12 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
         return None
     usable = [_usable(job) for job in jobs]
     space = [set(u) for u in usable]
+    held: list[set[int]] = [set() for _ in jobs]
+    limits = [job.limit for job in jobs]
     by_deadline = sorted(range(len(jobs)), key=lambda j: (jobs[j].end, j))
-    state = Flow(jobs, f, low, rem, room, space, [set() for _ in jobs])
+    state = Flow(
+        jobs, f, low, rem, room, space, held, limits=limits, allowed=[_allowed(j) for j in jobs]
+    )
     tries = 4 * len(jobs) + 4
     for t in order:
         open_jobs = [j for j in by_deadline if t in usable[j]]
@@ -86,13 +92,29 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
         if max(rem) <= EPS:
             break
         # Direct pushes, earliest deadline first; then augmenting paths while room is left.
+        left = room[t]
         for j in open_jobs:
-            if rem[j] > EPS and room[t] > EPS:
-                d = min(rem[j], jobs[j].limit - f[j][t], room[t])
+            r = rem[j]
+            if r > EPS and left > EPS:
+                fj = f[j]
+                limit = limits[j]
+                d = min(r, limit - fj[t], left)
                 if d > 0.0:
-                    state.add(j, t, d)
-                    rem[j] -= d
-                    room[t] -= d
+                    fj[t] += d
+                    value = fj[t]
+                    if value < limit - EPS:
+                        space[j].add(t)
+                    else:
+                        space[j].discard(t)
+                    if value - low[j][t] > EPS:
+                        held[j].add(t)
+                    else:
+                        held[j].discard(t)
+                    rem[j] = r - d
+                    left -= d
+                    room[t] = left
+        if left <= EPS or max(rem) <= EPS:
+            continue
         for _ in range(tries):
             if room[t] <= EPS or not state.push(t, open_jobs):
                 break
@@ -102,8 +124,14 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
 @lru_cache(maxsize=256)
 def _usable(job: Job) -> frozenset[int]:
     """Slots where ``job`` may still add energy before any fill."""
-    out = frozenset(range(job.first, job.end)) - job.blocked
+    out = _allowed(job)
     return out - frozenset(job.fixed) if job.floor >= job.limit - EPS else out
+
+
+@lru_cache(maxsize=256)
+def _allowed(job: Job) -> frozenset[int]:
+    """Slots of ``job``'s window it is not barred from."""
+    return frozenset(range(job.first, job.end)) - job.blocked
 
 
 @dataclass
@@ -123,6 +151,10 @@ class Flow:
     """Slots with room left (made by the first ``squeeze``, then kept by it)."""
     scan: int = 0
     """Place in the price order before which no slot has room left (kept by ``squeeze``)."""
+    limits: list[float] = field(default_factory=list)
+    """Per job: its limit (shared by copies)."""
+    allowed: list[frozenset[int]] = field(default_factory=list)
+    """Per job: the slots of its window it is not barred from (shared by copies)."""
 
     def copy(self) -> Flow:
         """An independent copy (jobs and fixed floors shared)."""
@@ -134,8 +166,10 @@ class Flow:
             self.room[:],
             [x.copy() for x in self.space],
             [x.copy() for x in self.held],
-            free=None if self.free is None else self.free.copy(),
-            scan=self.scan,
+            None if self.free is None else self.free.copy(),
+            self.scan,
+            self.limits,
+            self.allowed,
         )
 
     def squeeze(self, t: int, amount: float, order: Sequence[int]) -> bool:
@@ -148,27 +182,28 @@ class Flow:
         False if the room cannot be made (fixed floors alone overfill ``t``, or more chains
         would be needed than a fill tries per slot).
         """
-        jobs, f, low, room = self.jobs, self.f, self.low, self.room
+        f, low, room, limits, held = self.f, self.low, self.room, self.limits, self.held
         free = self.free
         if free is None:
             free = self.free = {u for u, r in enumerate(room) if r > EPS}
         room[t] -= amount
         if room[t] <= EPS:
             free.discard(t)
-        for _ in range(4 * len(jobs) + 4):  # as many chains as a fill tries per slot
+        count = len(f)
+        for _ in range(4 * count + 4):  # as many chains as a fill tries per slot
             if room[t] >= -EPS:
                 break
-            sources = [k for k in range(len(jobs)) if t in self.held[k]]
+            sources = [k for k in range(count) if t in held[k]]
             if not sources:
                 break
             chain = self._cheapest_chain(t, sources, order, free)
             src, hops, end = chain
             d = min(-room[t], f[src][t] - low[src][t])
             for i, k, s in hops:
-                d = min(d, jobs[i].limit - f[i][s], f[k][s] - low[k][s])
+                d = min(d, limits[i] - f[i][s], f[k][s] - low[k][s])
             if end is not None:
                 last, u = end
-                d = min(d, room[u], jobs[last].limit - f[last][u])
+                d = min(d, room[u], limits[last] - f[last][u])
             if d <= EPS:
                 break
             self.add(src, t, -d)
@@ -189,35 +224,44 @@ class Flow:
         self, t: int, sources: Sequence[int], order: Sequence[int], free: set[int]
     ) -> tuple[int, list[tuple[int, int, int]], tuple[int, int] | None]:
         """Source job, hops (i takes k's energy in slot s) and end (job, ``free`` slot) or None."""
-        f, held = self.f, self.held
+        f, held, spaces = self.f, self.held, self.space
+        count = len(f)
         parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
         reached: list[int] = []
         while queue:
             i = queue.popleft()
             reached.append(i)
-            space = self.space[i]
-            for k in range(len(self.jobs)):
-                if k not in parent and not space.isdisjoint(held[k]) and _beyond(space, held[k], t):
-                    parent[k] = i
-                    queue.append(k)
+            space = spaces[i]
+            t_space = t in space
+            for k in range(count):
+                if k in parent:
+                    continue
+                hk = held[k]
+                if space.isdisjoint(hk) or (t_space and t in hk and len(space & hk) <= 1):
+                    continue
+                parent[k] = i
+                queue.append(k)
         # Room only shrinks while squeezing: slots before ``scan`` stay full.
-        while self.scan < len(order) and order[self.scan] not in free:
-            self.scan += 1
-        end = next(
-            (
-                (i, u)
-                for u in order[self.scan :]
-                if u in free and u != t
-                for i in reached
-                if u in self.space[i]
-            ),
-            None,
-        )
+        scan, size = self.scan, len(order)
+        while scan < size and order[scan] not in free:
+            scan += 1
+        self.scan = scan
+        end: tuple[int, int] | None = None
+        reach_spaces = [(i, spaces[i]) for i in reached]
+        for x in range(scan, size):
+            u = order[x]
+            if u in free and u != t:
+                for i, sp in reach_spaces:
+                    if u in sp:
+                        end = (i, u)
+                        break
+                if end is not None:
+                    break
         node = end[0] if end is not None else sources[0]
         hops: list[tuple[int, int, int]] = []
         while (prev := parent[node]) is not None:
-            shared = self.space[prev] & held[node]
+            shared = spaces[prev] & held[node]
             shared.discard(t)
             hops.append((prev, node, max(shared, key=f[node].__getitem__)))
             node = prev
@@ -226,10 +270,10 @@ class Flow:
 
     def add(self, j: int, s: int, d: float) -> None:
         """Change job ``j``'s energy in slot ``s`` by ``d`` and keep ``space``/``held`` true."""
-        job, fj = self.jobs[j], self.f[j]
+        fj = self.f[j]
         fj[s] += d
         value = fj[s]
-        if value < job.limit - EPS and job.first <= s < job.end and s not in job.blocked:
+        if value < self.limits[j] - EPS and s in self.allowed[j]:
             self.space[j].add(s)
         else:
             self.space[j].discard(s)
@@ -240,13 +284,13 @@ class Flow:
 
     def push(self, t: int, open_jobs: Sequence[int]) -> bool:
         """Push energy into slot ``t`` directly or along one augmenting path; False if none."""
-        jobs, f, rem, room = self.jobs, self.f, self.rem, self.room
-        takers = [j for j in open_jobs if f[j][t] < jobs[j].limit - EPS]
+        f, rem, room, limits = self.f, self.rem, self.room, self.limits
+        takers = [j for j in open_jobs if f[j][t] < limits[j] - EPS]
         if not takers:
             return False
         for j in takers:
             if rem[j] > EPS:
-                d = min(rem[j], jobs[j].limit - f[j][t], room[t])
+                d = min(rem[j], limits[j] - f[j][t], room[t])
                 self.add(j, t, d)
                 rem[j] -= d
                 room[t] -= d
@@ -255,9 +299,9 @@ class Flow:
         if path is None:
             return False
         src, hops, last = path
-        d = min(rem[src], room[t], jobs[last].limit - f[last][t])
+        d = min(rem[src], room[t], limits[last] - f[last][t])
         for i, k, s in hops:
-            d = min(d, jobs[i].limit - f[i][s], f[k][s] - self.low[k][s])
+            d = min(d, limits[i] - f[i][s], f[k][s] - self.low[k][s])
         if d <= EPS:
             return False
         for i, k, s in hops:
@@ -270,17 +314,24 @@ class Flow:
 
     def _path(self, t: int, takers: set[int]) -> tuple[int, list[tuple[int, int, int]], int] | None:
         """Shortest chain job -> job (job i takes over job k's energy in a shared slot s)."""
-        jobs, f, low = self.jobs, self.f, self.low
-        count = len(jobs)
-        sources = [j for j in range(count) if self.rem[j] > EPS]
+        f, low, limits = self.f, self.low, self.limits
+        rem = self.rem
+        count = len(f)
+        sources = [j for j in range(count) if rem[j] > EPS]
+        if not sources:
+            return None
         parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
-        held = self.held
+        held, spaces = self.held, self.space
         while queue:
             i = queue.popleft()
-            space = self.space[i]
+            space = spaces[i]
+            t_space = t in space
             for k in range(count):
-                if k in parent or space.isdisjoint(held[k]) or not _beyond(space, held[k], t):
+                if k in parent:
+                    continue
+                hk = held[k]
+                if space.isdisjoint(hk) or (t_space and t in hk and len(space & hk) <= 1):
                     continue
                 parent[k] = i
                 if k not in takers:
@@ -290,20 +341,14 @@ class Flow:
                 hops: list[tuple[int, int, int]] = []
                 node = k
                 while (prev := parent[node]) is not None:
-                    shared = self.space[prev] & held[node]
+                    shared = spaces[prev] & held[node]
                     shared.discard(t)
-                    fi, fk, lk, limit = f[prev], f[node], low[node], jobs[prev].limit
+                    fi, fk, lk, limit = f[prev], f[node], low[node], limits[prev]
                     best_s = max(shared, key=lambda s: (min(limit - fi[s], fk[s] - lk[s]), -s))
                     hops.append((prev, node, best_s))
                     node = prev
                 return node, hops, k
         return None
-
-
-def _beyond(space: set[int], held: set[int], t: int) -> bool:
-    """Whether intersecting sets ``space`` (a job's free slots) and ``held`` (energy another
-    job may hand over) share a slot other than ``t``."""
-    return t not in space or t not in held or len(space & held) > 1
 
 
 def repair_floor(
@@ -318,7 +363,7 @@ def repair_floor(
     if job.floor <= EPS:
         return 0.0
     floor = job.floor
-    mine = _window(tuple(order), job.first, job.end)
+    mine = _window(order, job.first, job.end)
     lost = 0.0
     while True:
         s = next((u for u in reversed(mine) if EPS < energy[u] < floor - EPS), -1)
@@ -339,10 +384,21 @@ def repair_floor(
     return left
 
 
-@lru_cache(maxsize=256)
-def _window(order: tuple[int, ...], first: int, end: int) -> tuple[int, ...]:
-    """The slots ``first .. end - 1`` in ``order`` (cheapest first)."""
-    return tuple(u for u in order if first <= u < end)
+_WINDOWS: dict[tuple[int, int, int], tuple[Sequence[int], tuple[int, ...]]] = {}
+
+
+def _window(order: Sequence[int], first: int, end: int) -> tuple[int, ...]:
+    """The slots ``first .. end - 1`` in ``order`` (cheapest first), cached per order object
+    (an order is never changed once made; the cache keeps it alive, so its id stays its own)."""
+    key = (id(order), first, end)
+    hit = _WINDOWS.get(key)
+    if hit is not None and hit[0] is order:
+        return hit[1]
+    if len(_WINDOWS) >= 256:
+        _WINDOWS.clear()
+    out = tuple(u for u in order if first <= u < end)
+    _WINDOWS[key] = (order, out)
+    return out
 
 
 def _polish(
@@ -654,7 +710,13 @@ def _round(
             options.append(replace(job, fixed=(*job.fixed, s)))
         chosen: tuple[float, list[Job], Fill, float] | None = None
         probe: tuple[Fill, list[float]] | None = None
+        # Forcing the floor only restricts the current fill: when forbidding the slot costs
+        # nothing (its fill no dearer than the current one), forcing cannot be chosen by the
+        # raw fill, so its fill is not made.
+        parent_low = score(res, prices, penalty)
         for option in options:
+            if not by_repair and chosen is not None and chosen[0] <= parent_low + TIE:
+                break
             trial = [*current[:j], option, *current[j + 1 :]]
             hit = memo.fill(trial)
             if hit is None:

@@ -37,7 +37,9 @@ IMPROVE_TRIES = 4
 ROUND_STEPS = 64
 SPAN_EXTRA = 3
 MOVE_SCANS = 24
-SEARCH_WORK = 2304
+SEARCH_WORK = 36864
+"""Leaves the branch and bound evaluates: this // slots**2 (at least ``LEAVES_MIN``)."""
+LEAVES_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
     caps = [max(0.0, float(c)) for c in problem.cap_kw]
     jobs, owners, blocks = _decompose(problem)
     penalty = (max((abs(p) for p in prices), default=0.0) + 1.0) * 1000.0
-    order = sorted(range(n), key=lambda t: (prices[t], t))
+    order = sorted(range(n), key=prices.__getitem__)  # stable: ties by slot
 
     def leaf(
         placed: dict[str, tuple[int, tuple[float, ...]] | None],
@@ -120,16 +122,19 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
         prices,
         dt,
         leaf=leaf,
+        by_price=order,
         penalty=penalty,
-        max_leaves=problem.max_leaves or max(12, SEARCH_WORK // n),
+        max_leaves=problem.max_leaves or max(LEAVES_MIN, SEARCH_WORK // (n * n)),
     )
     # Leaves were compared with the quick floor repair: settle the chosen one properly, then
     # move blocks where an exact bound says it may pay (moves settled the same way).
     rounded = leaf(best.starts, ROUND_STEPS)
     if rounded.score < best.score - EPS:
         best = rounded
-    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf)
-    best = _yielding(blocks, jobs, best, caps=caps, prices=prices, dt=dt, penalty=penalty)
+    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf, order=order)
+    best = _yielding(
+        blocks, jobs, best, caps=caps, prices=prices, dt=dt, penalty=penalty, order=order
+    )
     best = _reshaped(blocks, best, caps, prices, dt)
     plans = _plans(problem, owners, blocks, best)
     shortfalls: list[Shortfall] = []
@@ -249,7 +254,7 @@ def _spread(
     if not top or min(top) < low - EPS or left < -EPS or sum(top) * dt < energy - EPS:
         return None
     out = [low] * len(top)
-    for k in sorted(range(len(top)), key=lambda k: (prices[k], k)):
+    for k in sorted(range(len(top)), key=prices.__getitem__):  # stable: ties by slot
         add = min(left / dt, top[k] - low)
         out[k] += add
         left -= add * dt
@@ -264,6 +269,7 @@ def _branch(
     dt: float,
     *,
     leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
+    by_price: Sequence[int],
     penalty: float,
     max_leaves: int,
 ) -> _Leaf:
@@ -281,7 +287,6 @@ def _branch(
     )
     own_min = [min((c[0] for c in options[b.load_id]), default=0.0) for b in order]
     tail = [sum(own_min[i:]) for i in range(len(order) + 1)]
-    by_price = sorted(range(len(caps)), key=lambda t: (prices[t], t))
     root = flow(jobs, [c * dt for c in caps], by_price)
     assert root is not None  # no fixed floors
     best: list[_Leaf] = []
@@ -345,6 +350,7 @@ def _improve(
     prices: Sequence[float],
     dt: float,
     leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
+    order: Sequence[int],
 ) -> _Leaf:
     """Move one block at a time to a cheaper start, with the split jobs' cost bounded exactly.
 
@@ -354,7 +360,6 @@ def _improve(
     the lowest bounds below the best plan's cost are evaluated in full (with the rounding),
     best bound first.
     """
-    order = sorted(range(len(caps)), key=lambda t: (prices[t], t))
     penalty = (max((abs(p) for p in prices), default=0.0) + 1.0) * 1000.0
     for _ in range(IMPROVE_ROUNDS):
         moves: list[tuple[float, int, str, int, tuple[float, ...]]] = []
@@ -441,6 +446,7 @@ def _yielding(
     prices: Sequence[float],
     dt: float,
     penalty: float,
+    order: Sequence[int],
 ) -> _Leaf:
     """When split jobs miss energy, each placed charger block keeps only its minimum power
     fixed over its span and fills the rest of its energy there together with the split jobs
@@ -465,7 +471,6 @@ def _yielding(
         if blk.power is not None and low is not None:
             rest = blk.energy - low * dt * len(prof)
             extra.append(Job(start, start + len(prof), rest, (blk.power[1] - low) * dt))
-    order = sorted(range(len(caps)), key=lambda t: (prices[t], t))
     shared = [_without_low_room(job, room) for job in jobs] + extra
     res = solve_jobs(shared, room, order, prices, penalty=penalty, round_steps=ROUND_STEPS)
     total = fixed + score(res, prices, penalty)
