@@ -564,3 +564,41 @@ def test_capacity_spike_reserve_is_learned_per_time_of_day() -> None:
     assert shed_at[2, 1080] < shed_at[2, 180] - 2000 * 60 / 900 + 10  # and its first minute
     cap = h.engine.state().capacity
     assert cap is not None and cap.month_peak_w <= 2500
+
+
+def test_planned_slot_power_caps_the_setpoint_until_the_deadline_needs_more() -> None:
+    """Issue 10: the planner's power for the current slot caps a charger's setpoint (below its
+    maximum and the limit); the limit may still lower it; a job behind its deadline gets the
+    power the deadline requires."""
+    planned = GreenPlan(energy_wh=20_000, deadline_s=36_000, planned=True, planned_w=3000)
+    h = ev_house(1000, Limits(hard_w=12_000))
+    h.engine.set_plan("ev", planned)
+    h.run(0, 300)
+    assert h.draw("ev") == pytest.approx(3000, abs=100)  # not the 7.36 kW that would fit
+    h.engine.set_plan("ev", replace(planned, planned_w=2000))  # the next slot plans less
+    h.run(300, 600)
+    assert h.draw("ev") == pytest.approx(2000, abs=100)
+    low = ev_house(1000, Limits(hard_w=2800))  # the limit leaves less than the plan
+    low.engine.set_plan("ev", planned)
+    low.run(0, 300)
+    assert max(low.power(t) for t in range(20, 300)) <= 2800
+    assert low.draw("ev") < 3000
+    late = ev_house(1000, Limits(hard_w=12_000))  # 20 kWh in 1 h 10 min: behind the plan
+    late.engine.set_plan("ev", replace(planned, deadline_s=4200))
+    late.run(0, 300)
+    assert late.draw("ev") > 6000
+
+
+def test_capacity_green_below_its_minimum_runs_on_the_periods_saved_budget() -> None:
+    """A charger whose 6 A minimum never fits steadily beside 1.6 kW of other demand under a
+    2.5 kW capacity target still charges: in each period it waits while the budget builds up,
+    then runs on what the period saved until it ends, and the periods stay at the target."""
+    loads = [charger()]
+    limits = Limits(hard_w=9000, capacity=CapacityTarget(2500, 900))
+    h = ModHouse.build(DlmEngine(loads, CFG, limits), loads, lambda _t: l1(1600.0))
+    h.engine.set_plan("ev", GreenPlan(energy_wh=20_000, deadline_s=86_400))
+    h.run(0, 900 * 8, dt_s=5)
+    state = h.engine.state()
+    assert state.capacity is not None
+    assert state.capacity.month_peak_w <= 2500 + 60
+    assert (state.loads["ev"].energy_wh or 0.0) > 300  # about 70 Wh a period, not nothing

@@ -20,12 +20,15 @@ from homeassistant.util import dt as dt_util
 from custom_components.balance.const import DOMAIN
 from custom_components.balance.load_management.prices import entity_intervals
 from custom_components.balance.openadr import Decision, DeclineReason
+from custom_components.balance.openadr.parse import format_datetime
+from custom_components.balance.pricing import async_get_price_forecast
 from custom_components.balance.utility_link.const import EVENT_UTILITY_LINK, STATS_KEY
 from custom_components.balance.utility_link.logbook import describe
 from custom_components.balance.utility_link.stats import Participation
 from tests.load_management.conftest import House, lm_entry, make_house, setup_lm
 from tests.openadr.certs import Tls
 from tests.openadr.vtn import LocalVtn
+from tests.pricing.conftest import ENERGY_ATTRS, METER, setup_pricing
 
 from .conftest import (
     ENTRY_ID,
@@ -111,6 +114,22 @@ async def test_capacity_limit_sets_the_dr_term_and_loads_shed(
     assert hass.states.get(EFFECTIVE_LIMIT).state == "8000"
     assert hass.states.get(entity_id(hass, "binary_sensor", "dr_active")).state == STATE_OFF
     assert logbook[-1]["action"] == "limit_cleared"
+
+
+async def test_a_capacity_limit_sheds_only_the_loads_that_take_part(
+    hass: HomeAssistant, freeze: FrozenDateTimeFactory, vtn: LocalVtn, tls: Tls
+) -> None:
+    """Only the boiler takes part: a 4 kW limit sheds it and nothing else, though the house
+    stays above 4 kW; the washer and the aircon, not in the bounds, keep running."""
+    house = await _household(hass)
+    link = await setup_link(hass, link_entry(vtn, tls, **opted_in(loads=["load_boiler"])))
+    vtn.create_event(event_body(program_id(vtn), "IMPORT_CAPACITY_LIMIT", 4.0))
+    await poll(hass, link)
+    assert hass.states.get(EFFECTIVE_LIMIT).state == "4000"
+    await advance(hass, freeze, 12)
+    assert not house.is_on("boiler")
+    assert house.is_on("washer") and house.is_on("aircon") and house.is_on("computer")
+    assert house.power_w == 4200
 
 
 async def test_simple_2_sheds_greens_and_rotates_yellows(
@@ -353,6 +372,54 @@ async def test_prices_reach_the_sensor_without_consent(
     (interval,) = entity_intervals(price, dt_util.utcnow())
     assert interval[1] - interval[0] == dt.timedelta(hours=1) and interval[2] == 0.42
     assert hass.states.get(entity_id(hass, "binary_sensor", "dr_active")).state == STATE_OFF
+
+
+async def test_prices_feed_the_dynamic_tariff_of_a_pricing_entry(
+    hass: HomeAssistant, vtn: LocalVtn, tls: Tls
+) -> None:
+    """A pricing entry on the utility price sensor: the PRICE event's hours, with the
+    supplier formula, fees and VAT, are its current price and its forecast."""
+    link = await setup_link(hass, link_entry(vtn, tls))
+    hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    prices = [0.40, 0.10, 0.20]
+    vtn.create_event(
+        event_body(program_id(vtn), "PRICE", 0, start=hour, duration="PT1H")
+        | {
+            "intervals": [
+                {
+                    "id": k,
+                    "intervalPeriod": {
+                        "start": format_datetime(hour + dt.timedelta(hours=k)),
+                        "duration": "PT1H",
+                    },
+                    "payloads": [{"type": "PRICE", "values": [p]}],
+                }
+                for k, p in enumerate(prices)
+            ]
+        }
+    )
+    await poll(hass, link)
+    price_sensor = entity_id(hass, "sensor", "dr_price")
+    hass.states.async_set(METER, "10", ENERGY_ATTRS)
+    options = {
+        "tariff_type": "dynamic",
+        "energy_entity": METER,
+        "price_entity": price_sensor,
+        "price_scale": 1.0,
+        "spot_multiplier": 1.0,
+        "spot_markup": 0.05,
+        "fees_per_kwh": 0.0,
+        "vat_pct": 20.0,
+        "billing_day": 1,
+    }
+    entry = await setup_pricing(hass, options, title="Utility tariff")
+    current = hass.states.get("sensor.utility_tariff_current_price")
+    assert current is not None and float(current.state) == pytest.approx((0.40 + 0.05) * 1.2)
+    forecast = await async_get_price_forecast(hass, entry.entry_id)
+    assert [round(price, 4) for _, _, price in forecast] == [
+        round((p + 0.05) * 1.2, 4) for p in prices
+    ]
+    assert forecast[0][0] == hour and forecast[-1][1] == hour + dt.timedelta(hours=3)
 
 
 async def test_holds_from_before_a_restart_are_released_when_due(

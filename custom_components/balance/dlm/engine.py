@@ -44,6 +44,7 @@ from .selection import Candidate, select_shed
 _NO_DEADLINE_RANK = -1e12
 _NO_DEADLINE_WAIT_S = 6 * 3600.0
 _PAUSE_FLOOR_S = 120.0  # a paused committed green is back on with this much slack left
+_BURST_MIN_S = 180.0  # a green run on a capacity period's saved budget lasts at least this
 # setpoint, its time, the power and the phase readings it replaced: to drop a setpoint again
 _SetpointUndo = tuple[float | None, float, float, Mapping[str, float]]
 
@@ -225,10 +226,13 @@ class DlmEngine:
             deadline_at_risk=any((s.shortfall_wh or 0.0) > 0 for s in loads.values()),
         )
 
-    def effective_limit(self, steady: bool = False) -> tuple[float | None, LimitReason]:
+    def effective_limit(
+        self, steady: bool = False, runtime: LoadRuntime | None = None
+    ) -> tuple[float | None, LimitReason]:
         """The binding whole-house limit in W (soft terms incl. capacity, and hard) and which
-        term binds; `steady`: the capacity term no higher than its target (see `_soft`)."""
-        soft, reason = self._soft(steady)
+        term binds; `steady`: the capacity term no higher than its target (see `_soft`);
+        for a load the DR term does not bind (`Limits.dr_loads`), without it."""
+        soft, reason = self._soft(steady, dr=not self._dr_exempt(runtime))
         hard = self._limits.hard_w
         if hard is not None and (soft is None or hard < soft):
             return hard, LimitReason.HARD
@@ -295,9 +299,7 @@ class DlmEngine:
 
     # -- limits and estimates -------------------------------------------------------------------
 
-    def _soft(
-        self, steady: bool = False, capacity: bool = True
-    ) -> tuple[float | None, LimitReason]:
+    def _soft(self, steady: bool = False, dr: bool = True) -> tuple[float | None, LimitReason]:
         """Lowest soft term, the capacity period's remaining budget included.
 
         Overloads are judged on the whole budget (a short peak may spend what the period saved);
@@ -311,7 +313,7 @@ class DlmEngine:
             (lim.resident_w, LimitReason.RESIDENT),
             (lim.tariff_w, LimitReason.TARIFF),
             (lim.contract_w, LimitReason.CONTRACT),
-            (lim.dr_w, LimitReason.DR),
+            (lim.dr_w if dr else None, LimitReason.DR),
         ]
         if lim.capacity is not None and self._now is not None:
             spike_w = self._spike_w
@@ -344,7 +346,7 @@ class DlmEngine:
         terms the whole house is bounded by the hard term only."""
         total = self._limits.hard_w
         if runtime is None or not self._exceeds_soft(runtime):
-            total = self.effective_limit(steady)[0]
+            total = self.effective_limit(steady, runtime)[0]
         dims = [(TOTAL, total)] if total is not None else []
         dims.extend((p, w) for p, w in self._limits.phase_w.items() if p in self._est)
         return dims
@@ -352,6 +354,21 @@ class DlmEngine:
     def _hard_dims(self) -> list[tuple[str, float]]:
         dims = [(TOTAL, self._limits.hard_w)] if self._limits.hard_w is not None else []
         return dims + [(p, w) for p, w in self._limits.phase_w.items() if p in self._est]
+
+    def _dr_exempt(self, runtime: LoadRuntime | None) -> bool:
+        """True for a load the DR term does not bind (not among `Limits.dr_loads`)."""
+        members = self._limits.dr_loads
+        return runtime is not None and members is not None and runtime.cfg.load_id not in members
+
+    def _dr_share(self, dim: str, lim: float, steady: bool = False) -> float:
+        """How much of an excess over `lim` on `dim` only the DR loads may take off: the gap
+        between the limit without the DR term and `lim` (0 when the DR term binds all loads)."""
+        if dim != TOTAL or self._limits.dr_loads is None or self._limits.dr_w is None:
+            return 0.0
+        soft = self._soft(steady, dr=False)[0]
+        hard = self._limits.hard_w
+        others = min((v for v in (soft, hard) if v is not None), default=float("inf"))
+        return max(0.0, others - lim)
 
     def _exceeds_soft(self, runtime: LoadRuntime) -> bool:
         return runtime.cfg.exceed_soft and self._committed(runtime, self._now or 0.0)
@@ -429,11 +446,14 @@ class DlmEngine:
         peaks = self._peaks.get(dim)
         return peaks.peak(now_s, self._cfg.restore_lookback_s, current) if peaks else current
 
-    def _fit_w(self, runtime: LoadRuntime, now_s: float) -> float:
-        """Highest power a modulating load could draw with every limit held, judged on the
-        recent peak of the non-modulating demand (inf without limits)."""
+    def _fit_w(
+        self, runtime: LoadRuntime, now_s: float, dims: list[tuple[str, float]] | None = None
+    ) -> float:
+        """Highest power a modulating load could draw with every limit held (`dims`, default
+        the steady ones), judged on the recent peak of the non-modulating demand (inf without
+        limits)."""
         fit = float("inf")
-        for dim, lim in self._dims(runtime, steady=True):
+        for dim, lim in dims if dims is not None else self._dims(runtime, steady=True):
             weight = self._weight(runtime, dim)
             if weight == 0:
                 continue
@@ -444,6 +464,40 @@ class DlmEngine:
             room = lim - self._cfg.setpoint_margin_w - fixed - others
             fit = min(fit, room / weight)
         return fit
+
+    def _burst_w(self, runtime: LoadRuntime, now_s: float) -> float | None:
+        """Power a modulating green that cannot run steadily under a capacity period (its
+        steady fit is below its minimum) may draw until the period ends, on what the period
+        has saved: its whole remaining budget, the spike reserve kept back; None when not even
+        its minimum fits that way, or less than `_BURST_MIN_S` is left of the period."""
+        target = self._limits.capacity
+        minimum = runtime.cfg.min_w or 0.0
+        if (
+            target is None
+            or runtime.cfg.priority is not Priority.GREEN
+            or not runtime.cfg.modulating
+            or runtime.cfg.kind is LoadKind.CLIMATE
+            or self._exceeds_soft(runtime)
+        ):
+            return None
+        start = self._capacity.period_start_s
+        left = (start if start is not None else now_s) + target.period_s - now_s
+        if left < _BURST_MIN_S:
+            return None
+        spike_s = self._cfg.capacity_spike_s
+        budget = self._capacity.budget_w(target, now_s, self._spike_w, spike_s)
+        steady = self.effective_limit(steady=True, runtime=runtime)
+        if steady[1] is not LimitReason.CAPACITY or steady[0] is None:
+            return None
+        lim = self._limits
+        dr = None if self._dr_exempt(runtime) else lim.dr_w
+        total = budget - self._cfg.capacity_margin_w
+        for value in (lim.resident_w, lim.tariff_w, lim.contract_w, dr, lim.hard_w):
+            if value is not None:
+                total = min(total, value)
+        dims = [(TOTAL, total)] + [(d, w) for d, w in self._dims(runtime, True) if d != TOTAL]
+        fit = min(self._top(runtime), self._fit_w(runtime, now_s, dims))
+        return fit if fit >= minimum else None
 
     def _fits(self, runtime: LoadRuntime, watts: float, now_s: float, margin_w: float) -> bool:
         """True when `watts` more of this load fit under every limit with the margin, judged on
@@ -502,7 +556,8 @@ class DlmEngine:
             return
         before = len(self._actions)
         for dim, lim in dims:
-            self._relieve(dim, self._est[dim] - lim, now_s, ActionReason.OVER_LIMIT)
+            need = self._est[dim] - lim
+            self._relieve(dim, need, now_s, ActionReason.OVER_LIMIT, dr_w=self._dr_share(dim, lim))
         self._shed_this_update = self._shed_this_update or len(self._actions) > before
         self._unreachable = any(self._est[d] > lim for d, lim in dims)
 
@@ -513,25 +568,76 @@ class DlmEngine:
         now_s: float,
         reason: ActionReason,
         exclude: str | None = None,
+        *,
+        dr_w: float = 0.0,
     ) -> float:
         """Take `need_w` off a dimension: setpoints first (greens, then yellows), then sheds
-        (greens before yellows); over a hard limit also what is otherwise spared. Returns what
+        (greens before yellows); over a hard limit also what is otherwise spared. The last
+        `dr_w` of the need is the DR term's alone: only its loads take that part. Returns what
         could not be taken."""
+        if need_w <= 0:
+            return 0.0
+        dr_part = min(need_w, dr_w)
+        left = self._relieve_among(dim, need_w - dr_part, now_s, reason, exclude, None)
+        return left + self._relieve_among(
+            dim, dr_part, now_s, reason, exclude, self._limits.dr_loads
+        )
+
+    def _relieve_among(  # noqa: PLR0917
+        self,
+        dim: str,
+        need_w: float,
+        now_s: float,
+        reason: ActionReason,
+        exclude: str | None,
+        members: frozenset[str] | None,
+    ) -> float:
+        """`_relieve` with the loads limited to `members` (None: all)."""
         if need_w <= 0:
             return 0.0
         hard = self._over_hard(dim)
         for priority in (Priority.GREEN, Priority.YELLOW):
-            need_w = self._reduce(priority, dim, need_w, now_s, reason, hard, exclude)
+            need_w = self._reduce(priority, dim, need_w, now_s, reason, hard, exclude, members)
             if need_w <= 0:
                 return 0.0
-        chosen = select_shed(self._candidates(now_s, dim, exclude), need_w)
+            if priority is Priority.GREEN and not hard and self._capacity_binds():
+                # a green with slack gives way before a yellow's setpoint: it makes the period
+                # up later, the yellow's comfort cannot
+                need_w = self._shed_waiting_greens(dim, need_w, now_s, reason, exclude, members)
+                if need_w <= 0:
+                    return 0.0
+        chosen = select_shed(self._candidates(now_s, dim, exclude, members=members), need_w)
         self._shed(chosen, reason, now_s)
         need_w -= sum(c.power_w for c in chosen)
         if need_w > 0 and hard:  # the fuse wins over deadlines, min-on and recovery times
-            chosen = select_shed(self._candidates(now_s, dim, exclude, force=True), need_w)
+            chosen = select_shed(
+                self._candidates(now_s, dim, exclude, force=True, members=members), need_w
+            )
             self._shed(chosen, reason, now_s)
             need_w -= sum(c.power_w for c in chosen)
         return max(0.0, need_w)
+
+    def _capacity_binds(self) -> bool:
+        return self._soft()[1] is LimitReason.CAPACITY
+
+    def _shed_waiting_greens(  # noqa: PLR0917
+        self,
+        dim: str,
+        need_w: float,
+        now_s: float,
+        reason: ActionReason,
+        exclude: str | None,
+        members: frozenset[str] | None,
+    ) -> float:
+        """Shed greens that are not committed (their deadline leaves time) for `need_w`."""
+        waiting = [
+            c
+            for c in self._candidates(now_s, dim, exclude, members=members)
+            if c.priority is Priority.GREEN and not self._committed(self._loads[c.load_id], now_s)
+        ]
+        chosen = select_shed(waiting, need_w)
+        self._shed(chosen, reason, now_s)
+        return need_w - sum(c.power_w for c in chosen)
 
     def _over_hard(self, dim: str) -> bool:
         if dim != TOTAL:
@@ -548,6 +654,7 @@ class DlmEngine:
         reason: ActionReason,
         hard: bool,
         exclude: str | None,
+        members: frozenset[str] | None = None,
     ) -> float:
         """Lower setpoints of running modulating loads of `priority` (most flexible first)."""
         runners = [
@@ -556,6 +663,7 @@ class DlmEngine:
             if r.cfg.priority is priority
             and r.cfg.modulating
             and r.cfg.load_id != exclude
+            and (members is None or r.cfg.load_id in members)
             and r.held is None
             and r.pending is None
             and not r.failed
@@ -646,13 +754,13 @@ class DlmEngine:
 
     def _swap_in(self, runtime: LoadRuntime, now_s: float) -> bool:
         """Shed others so that a yellow can come back before its max-off, if they suffice."""
-        plans: list[tuple[str, float]] = []
+        plans: list[tuple[str, float, float]] = []
         for dim, lim in self._dims(runtime, steady=True):
             weight = self._weight(runtime, dim)
             need = self._est[dim] + runtime.restore_w() * weight - lim
             if weight > 0 and need > 0:
-                plans.append((dim, need))
-        for dim, need in plans:
+                plans.append((dim, need, self._dr_share(dim, lim, steady=True)))
+        for dim, need, _ in plans:
             cands = self._candidates(now_s, dim, runtime.cfg.load_id)
             reducible = sum(
                 r.reducible_w(r.cfg.min_w or 0.0) * self._weight(r, dim)
@@ -661,8 +769,8 @@ class DlmEngine:
             )
             if sum(c.power_w for c in select_shed(cands, need)) + reducible < need:
                 return False
-        for dim, need in plans:
-            self._relieve(dim, need, now_s, ActionReason.ROTATION, runtime.cfg.load_id)
+        for dim, need, dr_w in plans:
+            self._relieve(dim, need, now_s, ActionReason.ROTATION, runtime.cfg.load_id, dr_w=dr_w)
         if not all(
             self._est[dim] + runtime.restore_w() * self._weight(runtime, dim) <= lim
             for dim, lim in self._hard_dims()
@@ -684,7 +792,10 @@ class DlmEngine:
             weight = self._weight(runtime, dim)
             need = self._est[dim] + runtime.restore_w() * weight - lim
             if weight > 0 and need > 0:
-                self._relieve(dim, need, now_s, ActionReason.OVER_LIMIT, runtime.cfg.load_id)
+                dr_w = self._dr_share(dim, lim, steady=True)
+                self._relieve(
+                    dim, need, now_s, ActionReason.OVER_LIMIT, runtime.cfg.load_id, dr_w=dr_w
+                )
         return all(
             self._est[dim] + runtime.restore_w() * self._weight(runtime, dim) <= lim
             for dim, lim in self._hard_dims()
@@ -711,14 +822,16 @@ class DlmEngine:
                 weight = self._weight(runtime, dim)
                 need = self._est[dim] + (want - current) * weight + self._margin() * weight - lim
                 if weight > 0 and need > 0:
-                    self._relieve(dim, need, now_s, ActionReason.DEADLINE, runtime.cfg.load_id)
+                    dr_w = self._dr_share(dim, lim, steady=True)
+                    load_id = runtime.cfg.load_id
+                    self._relieve(dim, need, now_s, ActionReason.DEADLINE, load_id, dr_w=dr_w)
             target = min(want, current + self._headroom_for(runtime))
             if target - current >= runtime.cfg.setpoint_deadband_w:
                 self._set_power(runtime, target, ActionReason.DEADLINE, now_s)
 
     def _fits_budget(self, runtime: LoadRuntime) -> bool:
         """True when the load fits under the period's whole remaining budget now."""
-        limit = self.effective_limit()[0]
+        limit = self.effective_limit(runtime=runtime)[0]
         return limit is None or self._est[TOTAL] + runtime.restore_w() <= limit
 
     def _headroom_for(self, runtime: LoadRuntime) -> float:
@@ -763,10 +876,14 @@ class DlmEngine:
             if runtime.cfg.modulating and runtime.cfg.kind is not LoadKind.CLIMATE:
                 fit = min(self._top(runtime), self._fit_w(runtime, now_s))
                 if fit < (runtime.cfg.min_w or 0.0):
-                    continue
-                runtime.start_w = fit
-                if not self._fits(runtime, runtime.cfg.min_w or 0.0, now_s, self._margin()):
-                    continue
+                    burst = self._burst_w(runtime, now_s)
+                    if burst is None:
+                        continue
+                    runtime.start_w = burst  # on the period's saved budget, until it ends
+                else:
+                    runtime.start_w = fit
+                    if not self._fits(runtime, runtime.cfg.min_w or 0.0, now_s, self._margin()):
+                        continue
             elif not self._fits(runtime, runtime.restore_w(), now_s, self._cfg.restore_margin_w):
                 continue
             if self._start(runtime, reason, now_s):
@@ -789,12 +906,18 @@ class DlmEngine:
                 continue
             current = runtime.setpoint_w if runtime.setpoint_w is not None else self._top(runtime)
             target = min(self._top(runtime), self._fit_w(runtime, now_s))
+            if target < (runtime.cfg.min_w or 0.0):
+                burst = self._burst_w(runtime, now_s)  # running on the period's saved budget
+                target = max(target, burst if burst is not None else target)
             if runtime.cfg.kind is LoadKind.CLIMATE and target < self._top(runtime):
                 continue  # two levels: back to the normal setpoint only when it fits
             if target - current >= runtime.cfg.setpoint_deadband_w or (
                 target >= self._top(runtime) > current
             ):
                 self._set_power(runtime, target, ActionReason.HEADROOM, now_s)
+            elif current - self._top(runtime) >= runtime.cfg.setpoint_deadband_w:
+                # the planned power of this slot is lower than the last one's
+                self._set_power(runtime, self._top(runtime), ActionReason.WINDOW, now_s)
 
     def _park_unplugged(self, now_s: float) -> None:
         """A charger without a vehicle gets its minimum setpoint, so that the next session
@@ -814,7 +937,7 @@ class DlmEngine:
         """True when a shed green load should wait for the quieter time the profile foresees
         (and its deadline leaves room to wait for it)."""
         horizon = self._cfg.busy_horizon_s
-        limit = self.effective_limit()[0]
+        limit = self.effective_limit(runtime=runtime)[0]
         if runtime.cfg.priority is not Priority.GREEN or limit is None or horizon <= 0:
             return False
         run_s = need_s(runtime)
@@ -839,8 +962,12 @@ class DlmEngine:
             if now_s - runtime.forecast_at_s < self._cfg.forecast_every_s:
                 continue
             runtime.forecast_at_s = now_s
-            limit = self._limits.hard_w if runtime.cfg.exceed_soft else self.effective_limit()[0]
-            top = self._top(runtime)
+            limit = (
+                self._limits.hard_w
+                if runtime.cfg.exceed_soft
+                else self.effective_limit(runtime=runtime)[0]
+            )
+            top = self._full_top(runtime)
             if limit is None:
                 runtime.forecast_wh = top * max(0.0, plan.deadline_s - now_s) / 3600.0
                 continue
@@ -856,6 +983,16 @@ class DlmEngine:
             runtime.forecast_wh = total
 
     def _top(self, runtime: LoadRuntime) -> float:
+        """Highest setpoint: the load's top, capped at the planner's power for the current slot
+        while the plan holds (the power the deadline requires wins when the job fell behind)."""
+        top = self._full_top(runtime)
+        plan = runtime.plan
+        if plan is None or plan.planned_w is None or not runtime.cfg.modulating:
+            return top
+        planned = max(plan.planned_w, runtime.cfg.min_w or 0.0)
+        return min(top, max(planned, self._required(runtime, self._now or 0.0)))
+
+    def _full_top(self, runtime: LoadRuntime) -> float:
         return runtime.cfg.top_w or runtime.restore_w()
 
     def _required(self, runtime: LoadRuntime, now_s: float) -> float:
@@ -932,11 +1069,16 @@ class DlmEngine:
         return high or low
 
     def _candidates(
-        self, now_s: float, dim: str, exclude: str | None = None, force: bool = False
+        self,
+        now_s: float,
+        dim: str,
+        exclude: str | None = None,
+        force: bool = False,
+        members: frozenset[str] | None = None,
     ) -> list[Candidate]:
-        """Loads that may be switched off now and would lower `dim`; with `force` (last resort
-        for a hard limit) the remaining ones too: protected greens, loads inside their min-on,
-        recovery or comfort bound."""
+        """Loads (of `members`, None: all) that may be switched off now and would lower `dim`;
+        with `force` (last resort for a hard limit) the remaining ones too: protected greens,
+        loads inside their min-on, recovery or comfort bound."""
         result = []
         for runtime in self._loads.values():
             priority = runtime.cfg.priority
@@ -945,6 +1087,7 @@ class DlmEngine:
                 priority is Priority.RED
                 or weight == 0
                 or runtime.cfg.load_id == exclude
+                or (members is not None and runtime.cfg.load_id not in members)
                 or runtime.held is not None
                 or runtime.pending is not None
                 or runtime.failed

@@ -228,6 +228,8 @@ class GreenPlan:
     capacity_wh: float | None = None
     planned: bool = False  # the window comes from the planner: commit at the latest full-power
     # start (not once the deadline needs the minimum power), so the planned cheap slots are kept
+    planned_w: float | None = None  # a modulating load: the planner's power for the current
+    # slot, its setpoint's cap while the plan holds (the deadline's required power above it wins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +263,9 @@ class Limits:
 
     Soft terms (resident, tariff, contract, DR, and a capacity period's remaining budget) bind
     every load except a committed green allowed to exceed them; `hard_w` (main fuse) and the
-    per-phase `phase_w` ({"L1": W, ...}) bind everything the engine decides.
+    per-phase `phase_w` ({"L1": W, ...}) bind everything the engine decides. The DR term binds
+    only the loads in `dr_loads` (None: every load): an excess above it alone is taken off
+    those loads, and the others are restored and raised as if there were no DR term.
     """
 
     resident_w: float | None = None
@@ -271,6 +275,7 @@ class Limits:
     hard_w: float | None = None
     phase_w: Mapping[str, float] = field(default_factory=dict)
     capacity: CapacityTarget | None = None
+    dr_loads: frozenset[str] | None = None
 
     def effective(self) -> tuple[float | None, LimitReason]:
         """The lowest of the instantaneous terms (soft and hard) and its reason (earlier terms

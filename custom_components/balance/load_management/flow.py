@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from typing import Any
 
 import voluptuous as vol
@@ -20,6 +21,7 @@ from homeassistant.const import (
     CONF_NAME,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
+    UnitOfEnergy,
     UnitOfPower,
     UnitOfTemperature,
     UnitOfTime,
@@ -49,6 +51,7 @@ from .const import (
     CONF_COMFORT_ENTITY,
     CONF_CONTRACT_W,
     CONF_DEADLINE,
+    CONF_ENERGY_KWH,
     CONF_HARD_LIMIT_W,
     CONF_HUB_ENTRY,
     CONF_KIND,
@@ -94,7 +97,7 @@ from .settings import entry_unique_id
 
 TITLE = "Load management"
 _TARIFF_KEYS = (CONF_TARIFF_LIMIT_W, CONF_TARIFF_START, CONF_TARIFF_END)
-_GREEN_KEYS = (CONF_DEADLINE, CONF_RUN_MIN, CONF_WINDOW_START, CONF_WINDOW_END)
+_GREEN_KEYS = (CONF_DEADLINE, CONF_RUN_MIN, CONF_WINDOW_START, CONF_WINDOW_END, CONF_ENERGY_KWH)
 
 
 def _watts(minimum: float = 100) -> NumberSelector:
@@ -397,17 +400,39 @@ def green_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             _optional(CONF_RUN_MIN, defaults): _number(1, 1440, UnitOfTime.MINUTES),
             _optional(CONF_WINDOW_START, defaults): TimeSelector(),
             _optional(CONF_WINDOW_END, defaults): TimeSelector(),
+            _optional(CONF_ENERGY_KWH, defaults): _number(
+                0.1, 100, UnitOfEnergy.KILO_WATT_HOUR, step=0.1
+            ),
         }
     )
 
 
-def validate_green(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Errors of the green schedule form."""
+def _window_h(start: str, end: str) -> float:
+    """Hours from one local time of day to the next (over midnight when it ends earlier)."""
+    a, b = time.fromisoformat(start), time.fromisoformat(end)
+    minutes = (b.hour * 60 + b.minute) - (a.hour * 60 + a.minute)
+    return (minutes % 1440) / 60.0
+
+
+def validate_green(user_input: Mapping[str, Any], rated_w: float | None = None) -> dict[str, str]:
+    """Errors of the green schedule form (a water heater: its energy per day in its window at
+    its rated power)."""
     has = {key: user_input.get(key) not in (None, "") for key in _GREEN_KEYS}
     if has[CONF_WINDOW_START] != has[CONF_WINDOW_END]:
         return {"base": "window_incomplete"}
     if has[CONF_WINDOW_START] and user_input[CONF_WINDOW_START] == user_input[CONF_WINDOW_END]:
         return {CONF_WINDOW_END: "empty_period"}
+    if has[CONF_ENERGY_KWH]:
+        if has[CONF_RUN_MIN] or has[CONF_DEADLINE]:
+            return {CONF_ENERGY_KWH: "energy_or_run_time"}
+        if not has[CONF_WINDOW_START]:
+            return {CONF_WINDOW_START: "heater_window_required"}
+        if not rated_w:
+            return {CONF_ENERGY_KWH: "heater_rated_power_required"}
+        hours = _window_h(user_input[CONF_WINDOW_START], user_input[CONF_WINDOW_END])
+        if float(user_input[CONF_ENERGY_KWH]) > rated_w / 1000.0 * hours + 1e-9:
+            return {CONF_ENERGY_KWH: "heater_energy_too_large"}
+        return {}
     if has[CONF_DEADLINE] and not has[CONF_RUN_MIN]:
         return {CONF_RUN_MIN: "run_time_required"}
     if has[CONF_RUN_MIN] and not (has[CONF_DEADLINE] or has[CONF_WINDOW_START]):
@@ -487,7 +512,7 @@ class ManagedLoadSubentryFlow(ConfigSubentryFlow):
         """Deadline, run time and allowed window of a green load."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = validate_green(user_input)
+            errors = validate_green(user_input, self._data.get(CONF_RATED_W))
             if not errors:
                 base = {k: v for k, v in self._data.items() if k not in _GREEN_KEYS}
                 self._data = base | clean(user_input)

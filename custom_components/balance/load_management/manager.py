@@ -130,6 +130,7 @@ class LoadManager:
         self._manual: dict[str, ManualHold] = {}
         self._green: dict[str, GreenProgress] = {}
         self._temporary: dict[LimitReason, tuple[float, float]] = {}  # reason -> (W, until)
+        self._dr_loads: frozenset[str] | None = None  # the loads the DR term binds (None: all)
         self._dr_held: set[str] = set()  # held off by the utility link's shed level
         self._climate: dict[str, ClimateHold] = {}
         self._overrides: dict[str, PlanOverride] = {}  # balance.set_plan, per charger job
@@ -302,6 +303,7 @@ class LoadManager:
             ),
             contract_w=self.settings.contract_w,
             dr_w=temporary.get(LimitReason.DR),
+            dr_loads=self._dr_loads,
             hard_w=self.settings.hard_limit_w,
             phase_w=self.settings.phase_limits_w,
             capacity=self.settings.capacity,
@@ -513,15 +515,23 @@ class LoadManager:
         self._temporary[reason] = (watts, self._now_s() + duration_s)
         self.async_update()
 
-    def set_dr_limit(self, watts: float | None, until_s: float | None = None) -> None:
-        """The utility link's DR term of the limit until `until_s` (None: no DR term).
+    def set_dr_limit(
+        self,
+        watts: float | None,
+        until_s: float | None = None,
+        loads: frozenset[str] | None = None,
+    ) -> None:
+        """The utility link's DR term of the limit until `until_s` (None: no DR term), binding
+        only `loads` (None: every managed load): the others are never shed or lowered for it.
 
         The engine takes the lowest term, so a DR limit never raises the hard limit.
         """
+        changed = loads != self._dr_loads
+        self._dr_loads = loads
         if watts is None or until_s is None:
-            changed = self._temporary.pop(LimitReason.DR, None) is not None
+            changed = self._temporary.pop(LimitReason.DR, None) is not None or changed
         else:
-            changed = self._temporary.get(LimitReason.DR) != (watts, until_s)
+            changed = changed or self._temporary.get(LimitReason.DR) != (watts, until_s)
             self._temporary[LimitReason.DR] = (watts, until_s)
         if changed:
             self.async_update()

@@ -1,11 +1,13 @@
 """The planner in load management: the cheapest slots of the green loads, given to the engine.
 
-Every green charger with a job and every green socket with a run time and a deadline is
-planned on a 15-minute grid up to the latest deadline (48 h at most), at the prices of the
-configured source, under a cap per slot: the lowest limit in force then (fuse, resident,
-contract, tariff period, capacity target) minus the forecast base load. The engine gets each
-plan as its allowed window (the current or next planned run) and keeps enforcing the limit in
-real time; a load that would miss its deadline runs anyway (the engine's own commitment).
+Every green charger with a job, every green socket with a run time and a deadline and every
+green water heater (an energy per day within its daily window) is planned on a 15-minute grid
+up to the latest deadline (48 h at most), at the prices of the configured source, under a cap
+per slot: the lowest limit in force then (fuse, resident, contract, tariff period, capacity
+target) minus the forecast base load. The engine gets each plan as its allowed window (the
+current or next planned run; a charger also its planned power for the current slot) and keeps
+enforcing the limit in real time; a load that would miss its deadline runs anyway (the
+engine's own commitment).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from ..const import DOMAIN, LOGGER  # noqa: TID252
 from ..dlm import GreenPlan, LoadKind, LoadReading, LoadState, LoadStatus, Priority  # noqa: TID252
 from ..planner import (  # noqa: TID252
     Charger,
+    HeaterDay,
     Load,
     PlanResult,
     Problem,
     Programme,
     Shortfall,
+    WaterHeater,
     plan,
 )
 from ..pricing import SIGNAL_PRICES_UPDATED  # noqa: TID252
@@ -107,6 +111,10 @@ def planner_load(
         )
     if load.rated_w is None or green.remaining_s <= 0 or (end is None and until is None):
         return None
+    if load.water_heater:  # the day's energy still to heat, any power up to rated per slot
+        power_kw = load.rated_w / 1000.0
+        day = HeaterDay(green.remaining_s / 3600.0 * power_kw, (min(first, last), last))
+        return WaterHeater(load.load_id, power_kw, (day,))
     slots = math.ceil(green.remaining_s / SLOT.total_seconds() - 1e-9)
     if state.status in _RUNNING:  # a programme is not interrupted: it continues from now
         return Programme(
@@ -127,7 +135,8 @@ def _key(load: Load) -> tuple[Any, ...]:
         return ("c", load.load_id, load.window, round(load.needed_kwh() / NEED_STEP_KWH))
     if isinstance(load, Programme):
         return ("p", load.load_id, load.window, len(load.profile_kw), load.elapsed_slots)
-    return ("h", load.load_id)
+    days = tuple((d.window, round(d.energy_kwh / NEED_STEP_KWH)) for d in load.days)
+    return ("h", load.load_id, days)
 
 
 def schedules_from(
@@ -389,13 +398,20 @@ class PlannerLink:
         if run is None:
             return green  # nothing planned (done, or nothing possible): the engine decides
         start, end = run
-        if self._manager.loads[load_id].kind is not LoadKind.CHARGER:
+        load = self._manager.loads[load_id]
+        if load.kind is not LoadKind.CHARGER and not load.water_heater:
             end = None  # a programme, once started, runs to its end
+        planned_w = None
+        if load.kind is LoadKind.CHARGER and start is None:  # in a run: this slot's power
+            assert schedule is not None
+            k = schedule.slot_index(now)
+            planned_w = schedule.powers[k] * 1000.0 if k < len(schedule.powers) else None
         return replace(
             green,
             planned=True,
             allowed_from_s=None if start is None else start.timestamp(),
             allowed_until_s=None if end is None else end.timestamp(),
+            planned_w=planned_w,
         )
 
     # -------------------------------------------------------------------- issues

@@ -49,7 +49,10 @@ def _window_length(load: LoadSettings) -> timedelta:
 def green_plan(load: LoadSettings, now: datetime, progress: GreenProgress) -> GreenPlan:
     """What the engine needs to schedule a green load now."""
     has_window = load.window_start is not None and load.window_end is not None
-    if load.run_min is not None:
+    if load.water_heater:  # its energy per day as run time at its rated power
+        assert load.energy_kwh is not None and load.rated_w is not None
+        needed_s = load.energy_kwh * 1000.0 / load.rated_w * 3600.0
+    elif load.run_min is not None:
         needed_s = load.run_min * 60.0
     elif has_window:
         needed_s = _window_length(load).total_seconds()
@@ -61,9 +64,21 @@ def green_plan(load: LoadSettings, now: datetime, progress: GreenProgress) -> Gr
         until = next_at(now, load.window_end)
         allowed_from = (until - _window_length(load)).timestamp()
         allowed_until = until.timestamp()
+    remaining_s = max(0.0, needed_s - progress.ran_s)
+    deadline_s = progress.cycle_end_s if load.deadline is not None else None
+    if load.water_heater:  # hot by the end of its window
+        deadline_s = progress.cycle_end_s
+        if remaining_s <= 0 and allowed_from is not None and allowed_until is not None:
+            # the day's energy is heated (or the thermostat cut off): off until the next window
+            end_at = load.window_end
+            assert end_at is not None
+            until = next_at(next_at(now, end_at), end_at)  # the next day's, in local time
+            allowed_from = (until - _window_length(load)).timestamp()
+            allowed_until = deadline_s = until.timestamp()
+            remaining_s = needed_s
     return GreenPlan(
-        remaining_s=max(0.0, needed_s - progress.ran_s),
-        deadline_s=progress.cycle_end_s if load.deadline is not None else None,
+        remaining_s=remaining_s,
+        deadline_s=deadline_s,
         allowed_from_s=allowed_from,
         allowed_until_s=allowed_until,
     )

@@ -260,6 +260,8 @@ class LoadSettings:
             "restore_above_c": _float(data.get(CONF_RESTORE_ABOVE_C)),
             "restore_below_c": _float(data.get(CONF_RESTORE_BELOW_C)),
         }
+        if kind is LoadKind.SWITCH:  # a green water heater: its energy per day in its window
+            common["energy_kwh"] = _float(data.get(CONF_ENERGY_KWH))
         if kind is LoadKind.CHARGER:
             phases = int(data.get(CONF_PHASES, 1))
             voltage = float(data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE))
@@ -308,6 +310,17 @@ class LoadSettings:
             self.kind is LoadKind.SWITCH
             and self.priority is Priority.GREEN
             and (self.deadline is not None or self.window_end is not None)
+        )
+
+    @property
+    def water_heater(self) -> bool:
+        """A green socket heating an energy per day within its daily window (a water heater:
+        any average power up to its rated power in a slot, the thermostat's duty)."""
+        return (
+            self.has_plan
+            and self.energy_kwh is not None
+            and self.rated_w is not None
+            and self.window_start is not None
         )
 
     @property

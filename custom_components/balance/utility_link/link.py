@@ -370,7 +370,7 @@ class UtilityLink:
         plan = shed_plan(level, self._level_since or now, now, self._participants())
         if manager is not None:
             until = term.end.timestamp() if term is not None and limit_w is not None else None
-            manager.set_dr_limit(limit_w, until)
+            manager.set_dr_limit(limit_w, until, self.ven.bounds.participating_loads)
             manager.set_dr_holds(plan.held)
             if sorted(manager.dr_held) != self.stats.held:
                 self.stats.held = sorted(manager.dr_held)
