@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -173,8 +173,13 @@ def load_subentry(name: str, **extra: Any) -> ConfigSubentryDataWithId:
     )
 
 
-def lm_entry(schedules: dict[str, dict[str, Any]] | None = None, **options: Any) -> MockConfigEntry:
-    """A load-management entry managing every load of LOADS (extra subentry data by name)."""
+def lm_entry(
+    schedules: dict[str, dict[str, Any]] | None = None,
+    names: Sequence[str] | None = None,
+    **options: Any,
+) -> MockConfigEntry:
+    """A load-management entry managing the loads `names` of LOADS (default: all; extra
+    subentry data by name)."""
     schedules = schedules or {}
     return MockConfigEntry(
         domain=DOMAIN,
@@ -188,7 +193,7 @@ def lm_entry(schedules: dict[str, dict[str, Any]] | None = None, **options: Any)
             CONF_SENSOR_TIMEOUT_S: 60,
         }
         | options,
-        subentries_data=[load_subentry(name, **schedules.get(name, {})) for name in LOADS],
+        subentries_data=[load_subentry(name, **schedules.get(name, {})) for name in names or LOADS],
     )
 
 

@@ -19,18 +19,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.balance.const import DOMAIN
 from custom_components.balance.load_management.const import (
-    CONF_KIND,
-    CONF_LIMIT_W,
-    CONF_POWER_ENTITY,
     CONF_PRICE_ENTITY,
-    CONF_REACTION_S,
-    CONF_SENSOR_TIMEOUT_S,
-    KIND_LOAD_MANAGEMENT,
 )
 
-from .conftest import HOUSE, advance, load_subentry, make_house, setup_lm
+from .conftest import advance, lm_entry, make_house, setup_lm
 from .test_charger import CHARGER, VOLTS, make_ev_house, setup_ev
 from .test_planner_link import CALENDAR, EVENING, PRICE, forecast, local, set_prices
 
@@ -40,20 +33,7 @@ HEATER_ERRORS = ("energy_or_run_time", "heater_window_required", "heater_energy_
 
 def heater_entry() -> MockConfigEntry:
     """A load-management entry with only the red computer; the heater is added by the flow."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id="load_management",
-        title="Load management",
-        data={CONF_KIND: KIND_LOAD_MANAGEMENT},
-        options={
-            CONF_POWER_ENTITY: HOUSE,
-            CONF_LIMIT_W: 5000,
-            CONF_REACTION_S: 10,
-            CONF_SENSOR_TIMEOUT_S: 60,
-            CONF_PRICE_ENTITY: PRICE,
-        },
-        subentries_data=[load_subentry("computer")],
-    )
+    return lm_entry(names=("computer",), **{CONF_PRICE_ENTITY: PRICE})
 
 
 async def _green_step(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> Any:
