@@ -16,10 +16,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.planner.milp import solve_milp
 from bench.planner.problems import _mix, _problem, base_load, spot
-from custom_components.balance.planner import caps_from, plan
+from custom_components.balance.planner import Problem, caps_from, plan
 
 SHAPES = ((96, 0.25, 5, 6.5), (192, 0.25, 6, 7.4), (96, 0.25, 6, 4.5), (48, 1.0, 5, 6.0))
 FIRST_SEED = 300
+
+
+def unseen(seed: int, shape: tuple[int, float, int, float]) -> Problem:
+    """The problem of ``seed`` in ``shape`` (slots, dt in h, loads, connection kW)."""
+    slots, dt, count, cap = shape
+    deadline_h = 14.0 if slots < 150 else 38.0
+    return _problem(
+        spot(slots, dt, seed),
+        caps_from(cap, base_load(slots, dt, seed)),
+        dt,
+        _mix(slots, dt, count, seed, deadline_h=deadline_h),
+    )
 
 
 def main(seeds: int) -> None:
@@ -27,13 +39,7 @@ def main(seeds: int) -> None:
     gaps: list[float] = []
     for seed in range(FIRST_SEED, FIRST_SEED + seeds):
         for slots, dt, count, cap in SHAPES:
-            deadline_h = 14.0 if slots < 150 else 38.0
-            problem = _problem(
-                spot(slots, dt, seed),
-                caps_from(cap, base_load(slots, dt, seed)),
-                dt,
-                _mix(slots, dt, count, seed, deadline_h=deadline_h),
-            )
+            problem = unseen(seed, (slots, dt, count, cap))
             ours = plan(problem)
             exact = solve_milp(problem, 60.0)
             if exact.cost is None or ours.shortfalls:

@@ -151,6 +151,8 @@ class Flow:
     """Slots with room left (made by the first ``squeeze``, then kept by it)."""
     scan: int = 0
     """Place in the price order before which no slot has room left (kept by ``squeeze``)."""
+    rise: float = 0.0
+    """Cost the squeezes with prices added since this fill was made or copied."""
     limits: list[float] = field(default_factory=list)
     """Per job: its limit (shared by copies)."""
     allowed: list[frozenset[int]] = field(default_factory=list)
@@ -168,11 +170,19 @@ class Flow:
             [x.copy() for x in self.held],
             None if self.free is None else self.free.copy(),
             self.scan,
+            0.0,
             self.limits,
             self.allowed,
         )
 
-    def squeeze(self, t: int, amount: float, order: Sequence[int]) -> bool:
+    def squeeze(
+        self,
+        t: int,
+        amount: float,
+        order: Sequence[int],
+        prices: Sequence[float] = (),
+        penalty: float = 0.0,
+    ) -> bool:
         """Take ``amount`` kWh of room from slot ``t`` and stay an optimal fill.
 
         Energy pushed out of ``t`` moves along the cheapest re-routing chain: the jobs swap
@@ -180,7 +190,8 @@ class Flow:
         (the shared slots' prices cancel), so the cheapest free slot any reachable job may use
         wins; with none, the energy is missed. ``order``: the slots, cheapest first.
         False if the room cannot be made (fixed floors alone overfill ``t``, or more chains
-        would be needed than a fill tries per slot).
+        would be needed than a fill tries per slot). With ``prices`` (and the ``penalty`` per
+        kWh missed), ``rise`` grows by what the squeeze adds to the fill's cost.
         """
         f, low, room, limits, held = self.f, self.low, self.room, self.limits, self.held
         free = self.free
@@ -213,8 +224,10 @@ class Flow:
                 self.add(k, s, -d)
             if end is None:
                 self.rem[src] += d  # no free slot reachable: missed (no hops then)
+                self.rise += d * (penalty - prices[t]) if prices else 0.0
             else:
                 self.add(end[0], end[1], d)
+                self.rise += d * (prices[end[1]] - prices[t]) if prices else 0.0
                 room[end[1]] -= d
                 if room[end[1]] <= EPS:
                     free.discard(end[1])
@@ -267,6 +280,48 @@ class Flow:
             node = prev
         hops.reverse()
         return node, hops, end
+
+    def squeezed_by(
+        self,
+        start: int,
+        profile: Sequence[float],
+        dt: float,
+        order: Sequence[int],
+        prices: Sequence[float],
+        *,
+        penalty: float,
+        limit: float,
+    ) -> Flow | None:
+        """A copy squeezed by a block of ``profile`` (kW per slot from ``start``); None when its
+        room cannot be made or its cost rise reaches ``limit`` (checked after each slot)."""
+        out = self.copy()
+        for k, kw in enumerate(profile):
+            if not out.squeeze(start + k, kw * dt, order, prices, penalty) or out.rise >= limit:
+                return None
+        return out
+
+    def displaced(self, prices: Sequence[float], penalty: float) -> list[float]:
+        """Per slot, the price at which the jobs absorb energy pushed out of it: the cheapest
+        free slot any job reachable from its holders may use (a first-unit estimate of what a
+        squeeze costs, for ranking blocks); ``penalty`` when none, the slot's price when no
+        job holds energy there."""
+        count, spaces, held = len(self.f), self.space, self.held
+        free = {u for u, r in enumerate(self.room) if r > EPS}
+        own = [min((prices[u] for u in spaces[i] & free), default=penalty) for i in range(count)]
+        end: list[float] = []
+        for j in range(count):
+            seen, queue = {j}, [j]
+            for i in queue:
+                for k in range(count):
+                    if k not in seen and not spaces[i].isdisjoint(held[k]):
+                        seen.add(k)
+                        queue.append(k)
+            end.append(min(own[i] for i in seen))
+        out = [math.inf] * len(prices)
+        for j in range(count):
+            for s in held[j]:
+                out[s] = min(out[s], end[j])
+        return [p if d == math.inf else d for p, d in zip(prices, out, strict=True)]
 
     def add(self, j: int, s: int, d: float) -> None:
         """Change job ``j``'s energy in slot ``s`` by ``d`` and keep ``space``/``held`` true."""

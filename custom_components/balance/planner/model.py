@@ -132,7 +132,7 @@ class Problem:
     previous: Mapping[str, Sequence[float]] | None = None
     stability: Stability = field(default_factory=Stability)
     max_leaves: int | None = None
-    """Block placements evaluated exactly; default ``max(3, 36864 // slots**2)``."""
+    """Block placements evaluated exactly; default ``max(3, 73728 // slots**2)``."""
 
 
 @dataclass(frozen=True)

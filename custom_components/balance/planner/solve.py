@@ -1,12 +1,14 @@
 """``plan(problem) -> PlanResult``: minimum-cost schedule of deferrable loads under per-slot caps.
 
 Blocks (programmes, chargers that may not pause) are placed by a branch and bound over their
-starts, cheapest first; each node's bound is the split jobs' optimal fill without minimum
-powers under the blocks so far, squeezed from its parent's (``flex.Flow.squeeze``). The best
-leaf is rounded (minimum powers), then programmes move one at a time where an exact bound of
-the move beats it. A load that cannot get what it asks is planned as well as it can be and
-reported with a ``Shortfall``: the reason, the energy possible by the deadline and the earliest
-deadline that would allow the full energy (bisected on a relaxation first).
+starts, ranked by what they cost the whole plan (their own cost plus the split jobs' energy
+they push out, a charger's whole slot where they leave it below its minimum); each node's
+bound is the split jobs' optimal fill without minimum powers under the blocks so far,
+squeezed from its parent's (``flex.Flow.squeeze``). The best leaf is rounded (minimum
+powers), then programmes move one at a time where an exact bound of the move beats it. A load
+that cannot get what it asks is planned as well as it can be and reported with a
+``Shortfall``: the reason, the energy possible by the deadline and the earliest deadline that
+would allow the full energy (bisected on a relaxation first).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ IMPROVE_TRIES = 4
 ROUND_STEPS = 64
 SPAN_EXTRA = 3
 MOVE_SCANS = 24
-SEARCH_WORK = 36864
+SEARCH_WORK = 73728
 """Leaves the branch and bound evaluates: this // slots**2 (at least ``LEAVES_MIN``)."""
 LEAVES_MIN = 3
 
@@ -313,15 +315,22 @@ def _branch(
                     best[:] = [found]
             return
         blk = order[i]
-        for cost, start, prof in _candidates(blk, room, prices, dt):
-            if beaten(partial + cost + tail[i + 1] + flex):
-                break
-            child = base.copy()
-            if not all(child.squeeze(start + k, kw * dt, by_price) for k, kw in enumerate(prof)):
+        for cost, start, prof in _ranked(
+            _candidates(blk, room, prices, dt),
+            base,
+            prices,
+            dt,
+            penalty=penalty,
+            hopeless=lambda own: beaten(partial + own + tail[i + 1] + flex),
+        ):
+            so_far = partial + cost + tail[i + 1] + flex
+            if beaten(so_far):
                 continue
-            if beaten(
-                partial + cost + tail[i + 1] + score(Fill(child.f, child.rem), prices, penalty)
-            ):
+            limit = best[0].score - EPS - so_far if best else math.inf
+            child = base.squeezed_by(
+                start, prof, dt, by_price, prices, penalty=penalty, limit=limit
+            )
+            if child is None:
                 continue
             for k, kw in enumerate(prof):
                 room[start + k] -= kw
@@ -339,6 +348,54 @@ def _branch(
 
     visit(0, {}, list(caps), 0.0, root)
     return best[0]
+
+
+def _ranked(
+    candidates: Iterator[tuple[float, int, tuple[float, ...]]],
+    base: Flow,
+    prices: Sequence[float],
+    dt: float,
+    *,
+    penalty: float,
+    hopeless: Callable[[float], bool],
+) -> list[tuple[float, int, tuple[float, ...]]]:
+    """The candidates (cheapest own cost first) up to the first ``hopeless`` own cost, ranked
+    by an estimate of their cost to the whole plan: the split jobs' energy a block pushes out
+    of a slot (beyond the free room; all of a charger's when what is left is below its
+    minimum) moves at the price ``Flow.displaced`` gives."""
+    moved = base.displaced(prices, penalty)
+    room, f = base.room, base.f
+    floors = [(row, job.floor) for row, job in zip(f, base.jobs, strict=True) if job.floor > EPS]
+    # Per slot the jobs hold energy in: (free room, room the jobs may use, price rise, holders
+    # with a minimum as (floor, energy)); other slots add nothing beyond the block's own cost.
+    slots: dict[int, tuple[float, float, float, list[tuple[float, float]]]] = {}
+    for t, p in enumerate(prices):
+        rise = moved[t] - p
+        if rise > 0.0:
+            free = max(0.0, room[t])
+            held = [(floor, row[t]) for row, floor in floors if row[t] > EPS]
+            slots[t] = (free, free + sum(row[t] for row in f), rise, held)
+    out: list[tuple[float, tuple[float, int, tuple[float, ...]]]] = []
+    for cand in candidates:
+        own, start, prof = cand
+        if hopeless(own):
+            break
+        total = own
+        for k, kw in enumerate(prof):
+            hit = slots.get(start + k)
+            if hit is None:
+                continue
+            free, usable, rise, held = hit
+            e = kw * dt
+            out_e = e - free
+            for floor, have in held:
+                if have > out_e and usable - e < floor - EPS:
+                    out_e = have
+            if out_e > 0.0:
+                total += out_e * rise
+        out.append((round(total, 9), cand))
+    out.sort(key=lambda c: c[0])
+    return [c for _, c in out]
 
 
 def _improve(
@@ -428,12 +485,10 @@ def _bounded_moves(
         if (start, prof) == here:
             continue
         scans += 1
-        squeezed = base.copy()
-        if not all(squeezed.squeeze(start + k, kw * dt, order) for k, kw in enumerate(prof)):
-            continue
-        bound = others + cost + score(Fill(squeezed.f, squeezed.rem), prices, penalty)
-        if bound < best.score - 1e-7:
-            out.append((round(bound, 9), index, blk.load_id, start, prof))
+        limit = best.score - 1e-7 - (floor + cost)
+        squeezed = base.squeezed_by(start, prof, dt, order, prices, penalty=penalty, limit=limit)
+        if squeezed is not None:
+            out.append((round(floor + cost + squeezed.rise, 9), index, blk.load_id, start, prof))
     return out
 
 
