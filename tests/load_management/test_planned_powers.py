@@ -29,6 +29,14 @@ from .test_planner_link import CALENDAR, EVENING, PRICE, forecast, local, set_pr
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "balance"
 HEATER_ERRORS = ("energy_or_run_time", "heater_window_required", "heater_energy_too_large")
+BOILER_SOCKET = {
+    "switch_entity": "switch.boiler",
+    "priority": "green",
+    "rated_w": 1500,
+    "max_off_min": 15,
+    "min_on_min": 1,
+}
+WINDOW = {"window_start": "22:00:00", "window_end": "07:00:00"}
 
 
 def heater_entry() -> MockConfigEntry:
@@ -45,25 +53,15 @@ async def add_heater(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "managed_load"), context={"source": SOURCE_USER}
     )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {
-            "switch_entity": "switch.boiler",
-            "priority": "green",
-            "rated_w": 1500,
-            "max_off_min": 15,
-            "min_on_min": 1,
-        },
-    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], BOILER_SOCKET)
     assert result["step_id"] == "green"
-    window = {"window_start": "22:00:00", "window_end": "07:00:00"}
-    result = await _green_step(hass, result["flow_id"], window | {"energy_kwh": 20})
+    result = await _green_step(hass, result["flow_id"], WINDOW | {"energy_kwh": 20})
     assert result["errors"] == {"energy_kwh": "heater_energy_too_large"}  # 1.5 kW x 9 h
     result = await _green_step(hass, result["flow_id"], {"energy_kwh": 3})
     assert result["errors"] == {"window_start": "heater_window_required"}
-    result = await _green_step(hass, result["flow_id"], window | {"energy_kwh": 3, "run_min": 60})
+    result = await _green_step(hass, result["flow_id"], WINDOW | {"energy_kwh": 3, "run_min": 60})
     assert result["errors"] == {"energy_kwh": "energy_or_run_time"}
-    result = await _green_step(hass, result["flow_id"], window | {"energy_kwh": 3})
+    result = await _green_step(hass, result["flow_id"], WINDOW | {"energy_kwh": 3})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
@@ -128,22 +126,9 @@ async def test_water_heater_heats_in_the_cheap_hours(
     assert 110 <= len(on_at) <= 130  # about 2 h at 1.5 kW: its 3 kWh
 
     result = await entry.start_subentry_reconfigure_flow(hass, "managed_load", heater.subentry_id)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {
-            "switch_entity": "switch.boiler",
-            "priority": "green",
-            "rated_w": 1500,
-            "max_off_min": 15,
-            "min_on_min": 1,
-        },
-    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], BOILER_SOCKET)
     assert result["step_id"] == "green"
-    result = await _green_step(
-        hass,
-        result["flow_id"],
-        {"window_start": "22:00:00", "window_end": "07:00:00"} | {"energy_kwh": 4.5},
-    )
+    result = await _green_step(hass, result["flow_id"], WINDOW | {"energy_kwh": 4.5})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
