@@ -1,9 +1,10 @@
 """Planner vs the exact MILP on problems outside the suite: new seeds, the hard families.
 
-Four shapes per seed (96 slots x 5 loads at 6.5 kW, 192 x 6 at 7.4 kW, 96 x 6 under a tight
-4.5 kW connection, 48 hourly x 5 at 6 kW), spot prices and base loads from the suite's
-generators with seeds the suite does not use. Prints each problem above the optimum, then one
-JSON line. Usage: ``python bench/planner/unseen.py [SEEDS]`` (default 25, 100 problems).
+Six shapes per seed (96 slots x 5 loads at 6.5 kW, 192 x 6 at 7.4 kW, 96 x 6 under a tight
+4.5 kW connection, 48 hourly x 5 at 6 kW, 96 x 4 under 3.5 kW, 24 hourly x 6 under 4.5 kW),
+spot prices and base loads from the suite's generators with seeds the suite does not use.
+Prints each problem above the optimum, then one JSON line.
+Usage: ``python bench/planner/unseen.py [SEEDS]`` (default 25, 150 problems).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from bench.planner.milp import solve_milp
 from bench.planner.problems import _mix, _problem, base_load, spot
 from custom_components.balance.planner import Problem, caps_from, plan
 
-SHAPES = ((96, 0.25, 5, 6.5), (192, 0.25, 6, 7.4), (96, 0.25, 6, 4.5), (48, 1.0, 5, 6.0))
+SHAPES = (
+    (96, 0.25, 5, 6.5),
+    (192, 0.25, 6, 7.4),
+    (96, 0.25, 6, 4.5),
+    (48, 1.0, 5, 6.0),
+    (96, 0.25, 4, 3.5),
+    (24, 1.0, 6, 4.5),
+)
 FIRST_SEED = 300
 
 

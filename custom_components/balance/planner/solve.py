@@ -315,7 +315,7 @@ def _branch(
                     best[:] = [found]
             return
         blk = order[i]
-        for cost, start, prof in _ranked(
+        for _estimate, (cost, start, prof) in _ranked(
             _candidates(blk, room, prices, dt),
             base,
             prices,
@@ -358,11 +358,11 @@ def _ranked(
     *,
     penalty: float,
     hopeless: Callable[[float], bool],
-) -> list[tuple[float, int, tuple[float, ...]]]:
-    """The candidates (cheapest own cost first) up to the first ``hopeless`` own cost, ranked
-    by an estimate of their cost to the whole plan: the split jobs' energy a block pushes out
-    of a slot (beyond the free room; all of a charger's when what is left is below its
-    minimum) moves at the price ``Flow.displaced`` gives."""
+) -> list[tuple[float, tuple[float, int, tuple[float, ...]]]]:
+    """The candidates (cheapest own cost first) up to the first ``hopeless`` own cost, with an
+    estimate of their cost to the whole plan, lowest first: the split jobs' energy a block
+    pushes out of a slot (beyond the free room; all of a charger's when what is left is below
+    its minimum) moves at the price ``Flow.displaced`` gives."""
     moved = base.displaced(prices, penalty)
     room, f = base.room, base.f
     floors = [(row, job.floor) for row, job in zip(f, base.jobs, strict=True) if job.floor > EPS]
@@ -395,7 +395,7 @@ def _ranked(
                 total += out_e * rise
         out.append((round(total, 9), cand))
     out.sort(key=lambda c: c[0])
-    return [c for _, c in out]
+    return out
 
 
 def _improve(
@@ -419,7 +419,7 @@ def _improve(
     """
     penalty = (max((abs(p) for p in prices), default=0.0) + 1.0) * 1000.0
     for _ in range(IMPROVE_ROUNDS):
-        moves: list[tuple[float, int, str, int, tuple[float, ...]]] = []
+        moves: list[tuple[float, float, int, str, int, tuple[float, ...]]] = []
         for b, blk in enumerate(blocks):
             moves += _bounded_moves(
                 blk,
@@ -434,7 +434,7 @@ def _improve(
                 penalty=penalty,
             )
         moved = False
-        for _bound, _b, load_id, start, prof in sorted(moves)[:IMPROVE_TRIES]:
+        for _bound, _estimate, _b, load_id, start, prof in sorted(moves)[:IMPROVE_TRIES]:
             trial = dict(best.starts)
             trial[load_id] = (start, prof)
             found = leaf(trial, ROUND_STEPS, best.score)
@@ -458,8 +458,10 @@ def _bounded_moves(
     dt: float,
     order: Sequence[int],
     penalty: float,
-) -> list[tuple[float, int, str, int, tuple[float, ...]]]:
-    """(lower bound, block index, id, start, profile) of the moves of ``blk`` that may pay."""
+) -> list[tuple[float, float, int, str, int, tuple[float, ...]]]:
+    """(lower bound, estimate, block index, id, start, profile) of the moves of ``blk`` that
+    may pay; the candidates are scanned by their estimated cost to the whole plan
+    (``_ranked``), which also breaks ties between equal bounds."""
     room = [c * dt for c in caps]
     others = 0.0
     for other in blocks:
@@ -477,10 +479,17 @@ def _bounded_moves(
         return []
     floor = others + score(Fill(base.f, base.rem), prices, penalty)
     here = best.starts.get(blk.load_id)
-    out: list[tuple[float, int, str, int, tuple[float, ...]]] = []
+    out: list[tuple[float, float, int, str, int, tuple[float, ...]]] = []
     scans = 0
-    for cost, start, prof in _candidates(blk, [r / dt for r in room], prices, dt):
-        if floor + cost >= best.score - 1e-7 or scans >= MOVE_SCANS:
+    for estimate, (cost, start, prof) in _ranked(
+        _candidates(blk, [r / dt for r in room], prices, dt),
+        base,
+        prices,
+        dt,
+        penalty=penalty,
+        hopeless=lambda own: floor + own >= best.score - 1e-7,
+    ):
+        if scans >= MOVE_SCANS:
             break
         if (start, prof) == here:
             continue
@@ -488,7 +497,8 @@ def _bounded_moves(
         limit = best.score - 1e-7 - (floor + cost)
         squeezed = base.squeezed_by(start, prof, dt, order, prices, penalty=penalty, limit=limit)
         if squeezed is not None:
-            out.append((round(floor + cost + squeezed.rise, 9), index, blk.load_id, start, prof))
+            bound = round(floor + cost + squeezed.rise, 9)
+            out.append((bound, round(floor + estimate, 9), index, blk.load_id, start, prof))
     return out
 
 
