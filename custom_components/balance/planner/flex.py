@@ -300,29 +300,6 @@ class Flow:
                 return None
         return out
 
-    def displaced(self, prices: Sequence[float], penalty: float) -> list[float]:
-        """Per slot, the price at which the jobs absorb energy pushed out of it: the cheapest
-        free slot any job reachable from its holders may use (a first-unit estimate of what a
-        squeeze costs, for ranking blocks); ``penalty`` when none, the slot's price when no
-        job holds energy there."""
-        count, spaces, held = len(self.f), self.space, self.held
-        free = {u for u, r in enumerate(self.room) if r > EPS}
-        own = [min((prices[u] for u in spaces[i] & free), default=penalty) for i in range(count)]
-        end: list[float] = []
-        for j in range(count):
-            seen, queue = {j}, [j]
-            for i in queue:
-                for k in range(count):
-                    if k not in seen and not spaces[i].isdisjoint(held[k]):
-                        seen.add(k)
-                        queue.append(k)
-            end.append(min(own[i] for i in seen))
-        out = [math.inf] * len(prices)
-        for j in range(count):
-            for s in held[j]:
-                out[s] = min(out[s], end[j])
-        return [p if d == math.inf else d for p, d in zip(prices, out, strict=True)]
-
     def add(self, j: int, s: int, d: float) -> None:
         """Change job ``j``'s energy in slot ``s`` by ``d`` and keep ``space``/``held`` true."""
         fj = self.f[j]

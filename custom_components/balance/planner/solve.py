@@ -13,6 +13,7 @@ would allow the full energy (bisected on a relaxation first).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -361,38 +362,54 @@ def _ranked(
 ) -> list[tuple[float, tuple[float, int, tuple[float, ...]]]]:
     """The candidates (cheapest own cost first) up to the first ``hopeless`` own cost, with an
     estimate of their cost to the whole plan, lowest first: the split jobs' energy a block
-    pushes out of a slot (beyond the free room; all of a charger's when what is left is below
-    its minimum) moves at the price ``Flow.displaced`` gives."""
-    moved = base.displaced(prices, penalty)
+    pushes out of its slots (beyond the free room; all of a charger's where what is left is
+    below its minimum) refills the free room the jobs may use, cheapest first, and what finds
+    no room is missed (``penalty`` per kWh)."""
     room, f = base.room, base.f
     floors = [(row, job.floor) for row, job in zip(f, base.jobs, strict=True) if job.floor > EPS]
-    # Per slot the jobs hold energy in: (free room, room the jobs may use, price rise, holders
-    # with a minimum as (floor, energy)); other slots add nothing beyond the block's own cost.
-    slots: dict[int, tuple[float, float, float, list[tuple[float, float]]]] = {}
-    for t, p in enumerate(prices):
-        rise = moved[t] - p
-        if rise > 0.0:
+    # Per slot the jobs hold energy in: (free room, room the jobs may use, holders with a
+    # minimum as (floor, energy)); other slots add nothing beyond the block's own cost.
+    slots: dict[int, tuple[float, float, list[tuple[float, float]]]] = {}
+    for t in range(len(prices)):
+        held_e = sum(row[t] for row in f)
+        if held_e > EPS:
             free = max(0.0, room[t])
-            held = [(floor, row[t]) for row, floor in floors if row[t] > EPS]
-            slots[t] = (free, free + sum(row[t] for row in f), rise, held)
+            slots[t] = (free, free + held_e, [(fl, row[t]) for row, fl in floors if row[t] > EPS])
+    # The free room the jobs may move energy into, cheapest first (cumulative kWh and cost):
+    # pushed energy fills it in that order, so a block pushing more pays a rising price.
+    spaces = set().union(*base.space) if base.space else set()
+    free_slots = sorted((prices[u], room[u]) for u in spaces if room[u] > EPS)
+    cum_e, cum_c = [0.0], [0.0]
+    for p, r in free_slots:
+        cum_e.append(cum_e[-1] + r)
+        cum_c.append(cum_c[-1] + r * p)
+
+    def absorbed(energy: float) -> float:
+        k = bisect.bisect_left(cum_e, energy) - 1
+        if k >= len(free_slots):
+            return cum_c[-1] + (energy - cum_e[-1]) * penalty
+        return cum_c[k] + (energy - cum_e[k]) * free_slots[k][0]
+
     out: list[tuple[float, tuple[float, int, tuple[float, ...]]]] = []
     for cand in candidates:
         own, start, prof = cand
         if hopeless(own):
             break
-        total = own
+        pushed = value = 0.0
         for k, kw in enumerate(prof):
             hit = slots.get(start + k)
             if hit is None:
                 continue
-            free, usable, rise, held = hit
+            free, usable, held = hit
             e = kw * dt
             out_e = e - free
             for floor, have in held:
                 if have > out_e and usable - e < floor - EPS:
                     out_e = have
             if out_e > 0.0:
-                total += out_e * rise
+                pushed += out_e
+                value += out_e * prices[start + k]
+        total = own + max(0.0, absorbed(pushed) - value) if pushed else own
         out.append((round(total, 9), cand))
     out.sort(key=lambda c: c[0])
     return out
