@@ -882,7 +882,9 @@ class DlmEngine:
                     runtime.start_w = burst  # on the period's saved budget, until it ends
                 else:
                     runtime.start_w = fit
-                    if not self._fits(runtime, runtime.cfg.min_w or 0.0, now_s, self._margin()):
+                    if not self._capacity_binds() and not self._fits(
+                        runtime, runtime.cfg.min_w or 0.0, now_s, self._margin()
+                    ):
                         continue
             elif not self._fits(runtime, runtime.restore_w(), now_s, self._cfg.restore_margin_w):
                 continue
