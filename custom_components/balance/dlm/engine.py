@@ -317,10 +317,16 @@ class DlmEngine:
         ]
         if lim.capacity is not None and self._now is not None:
             spike_w = self._spike_w
-            budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, self._cfg.reaction_s)
+            react = self._cfg.reaction_s
+            latent = self._latent_w()
+            budget = self._capacity.budget_w(
+                lim.capacity, self._now, spike_w, react, latent, react
+            )
             if steady:
                 spike_s = self._cfg.capacity_spike_s
-                budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, spike_s)
+                budget = self._capacity.budget_w(
+                    lim.capacity, self._now, spike_w, spike_s, latent, react
+                )
                 budget = min(budget, lim.capacity.target_w)
             terms.append((budget - self._cfg.capacity_margin_w, LimitReason.CAPACITY))
         for value, why in terms:
@@ -338,6 +344,22 @@ class DlmEngine:
         seen = self._unmanaged.peak(now_s, left)
         spike = self._cfg.capacity_spike_w
         self._spike_w = spike if seen is None else min(spike, max(0.0, seen - unmanaged))
+
+    def _latent_w(self) -> float:
+        """Power the running yellows may add by themselves before the next reaction: what a
+        satisfied thermostat (drawing under its setpoint or rated power) takes when it starts."""
+        latent = 0.0
+        for runtime in self._loads.values():
+            if (
+                runtime.cfg.priority is not Priority.YELLOW
+                or runtime.observed is not Observed.ON
+                or runtime.held is not None
+                or runtime.pending is not None
+            ):
+                continue
+            expected = runtime.setpoint_w if runtime.cfg.modulating else None
+            latent += max(0.0, (expected or runtime.restore_w()) - runtime.draw_w())
+        return latent
 
     def _dims(
         self, runtime: LoadRuntime | None = None, steady: bool = False
@@ -485,7 +507,10 @@ class DlmEngine:
         if left < _BURST_MIN_S:
             return None
         spike_s = self._cfg.capacity_spike_s
-        budget = self._capacity.budget_w(target, now_s, self._spike_w, spike_s)
+        react = self._cfg.reaction_s
+        budget = self._capacity.budget_w(
+            target, now_s, self._spike_w, spike_s, self._latent_w(), react
+        )
         steady = self.effective_limit(steady=True, runtime=runtime)
         if steady[1] is not LimitReason.CAPACITY or steady[0] is None:
             return None
