@@ -36,22 +36,21 @@ class CapacityTracker:
         self.period_wh += house_w * dt_s / 3600.0
         self.last_w = house_w
 
-    def budget_w(  # noqa: PLR0913, PLR0917
+    def budget_w(
         self,
         target: CapacityTarget,
         now_s: float,
         spike_w: float = 0.0,
         spike_s: float = 0.0,
-        step_w: float = 0.0,
-        step_s: float = 0.0,
+        reserve_wh: float = 0.0,
     ) -> float:
         """Mean power allowed for the rest of the period to end it at the target, keeping back
-        the energy of a red spike of `spike_w` for `spike_s` and of a step of `step_w` for
-        `step_s` (each for what is left, if less)."""
+        the energy of a red spike of `spike_w` for `spike_s` (or for what is left, if less)
+        and `reserve_wh` more."""
         start = self.period_start_s if self.period_start_s is not None else now_s
         left = max(0.0, start + target.period_s - now_s)
         remaining = max(left, _MIN_REMAINING_S)
-        reserve_wh = (spike_w * min(spike_s, left) + step_w * min(step_s, left)) / 3600.0
+        reserve_wh += spike_w * min(spike_s, left) / 3600.0
         allowed_wh = target.target_w * target.period_s / 3600.0 - self.period_wh - reserve_wh
         return allowed_wh * 3600.0 / remaining
 

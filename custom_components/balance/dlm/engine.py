@@ -318,14 +318,12 @@ class DlmEngine:
         if lim.capacity is not None and self._now is not None:
             spike_w = self._spike_w
             react = self._cfg.reaction_s
-            latent = self._latent_w()
-            budget = self._capacity.budget_w(
-                lim.capacity, self._now, spike_w, react, latent, react
-            )
+            reserve = self._reserve_wh(lim.capacity, self._now)
+            budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, react, reserve)
             if steady:
                 spike_s = self._cfg.capacity_spike_s
                 budget = self._capacity.budget_w(
-                    lim.capacity, self._now, spike_w, spike_s, latent, react
+                    lim.capacity, self._now, spike_w, spike_s, reserve
                 )
                 budget = min(budget, lim.capacity.target_w)
             terms.append((budget - self._cfg.capacity_margin_w, LimitReason.CAPACITY))
@@ -344,6 +342,19 @@ class DlmEngine:
         seen = self._unmanaged.peak(now_s, left)
         spike = self._cfg.capacity_spike_w
         self._spike_w = spike if seen is None else min(spike, max(0.0, seen - unmanaged))
+
+    def _reserve_wh(self, target: CapacityTarget, now_s: float) -> float:
+        """Energy the managed yellows will take of the period's rest by themselves: one
+        reaction step of what satisfied thermostats may start drawing (`_latent_w`), and each
+        shed yellow from its max-off on (it comes back then, at least at its minimum)."""
+        end = now_s - now_s % target.period_s + target.period_s
+        reserve = self._latent_w() * min(self._cfg.reaction_s, end - now_s)
+        for runtime in self._loads.values():
+            if runtime.held is LoadStatus.SHED and runtime.cfg.priority is Priority.YELLOW:
+                due = max(now_s, runtime.held_since_s + runtime.cfg.max_off_s)
+                power = runtime.cfg.min_w if runtime.cfg.modulating else None
+                reserve += (power or runtime.restore_w()) * max(0.0, end - due)
+        return reserve / 3600.0
 
     def _latent_w(self) -> float:
         """Power the running yellows may add by themselves before the next reaction: what a
@@ -507,10 +518,8 @@ class DlmEngine:
         if left < _BURST_MIN_S:
             return None
         spike_s = self._cfg.capacity_spike_s
-        react = self._cfg.reaction_s
-        budget = self._capacity.budget_w(
-            target, now_s, self._spike_w, spike_s, self._latent_w(), react
-        )
+        reserve = self._reserve_wh(target, now_s)
+        budget = self._capacity.budget_w(target, now_s, self._spike_w, spike_s, reserve)
         steady = self.effective_limit(steady=True, runtime=runtime)
         if steady[1] is not LimitReason.CAPACITY or steady[0] is None:
             return None
