@@ -339,7 +339,8 @@ class DlmEngine:
         unmanaged = self._est[TOTAL] - sum(self._in_estimate(r) for r in self._loads.values())
         self._unmanaged.record(now_s, unmanaged)
         left = target.period_s - now_s % target.period_s
-        seen = self._unmanaged.peak(now_s, left)
+        slot = self._unmanaged.slot_s
+        seen = self._unmanaged.peak(now_s - slot, left + 2 * slot)
         spike = self._cfg.capacity_spike_w
         self._spike_w = spike if seen is None else min(spike, max(0.0, seen - unmanaged))
 
