@@ -322,9 +322,7 @@ class DlmEngine:
             budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, react, reserve)
             if steady:
                 spike_s = self._cfg.capacity_spike_s
-                budget = self._capacity.budget_w(
-                    lim.capacity, self._now, spike_w, spike_s, reserve
-                )
+                budget = self._capacity.budget_w(lim.capacity, self._now, spike_w, spike_s, reserve)
                 budget = min(budget, lim.capacity.target_w)
             terms.append((budget - self._cfg.capacity_margin_w, LimitReason.CAPACITY))
         for value, why in terms:
@@ -335,7 +333,9 @@ class DlmEngine:
     def _learn_spikes(self, now_s: float, target: CapacityTarget) -> None:
         """Record the unmanaged demand per slot of the day and size this update's spike
         reserve: the configured spike, or, once days are known, no more than the rise to the
-        highest unmanaged demand seen at this time of the period on the past days."""
+        highest unmanaged demand seen in the rest of this slot or the slots on either side of
+        it on the past days (a kettle comes at about the same time of day, not to the
+        minute)."""
         unmanaged = self._est[TOTAL] - sum(self._in_estimate(r) for r in self._loads.values())
         self._unmanaged.record(now_s, unmanaged)
         left = target.period_s - now_s % target.period_s
@@ -917,14 +917,21 @@ class DlmEngine:
                     runtime.start_w = burst  # on the period's saved budget, until it ends
                 else:
                     runtime.start_w = fit
-                    if not self._capacity_binds() and not self._fits(
-                        runtime, runtime.cfg.min_w or 0.0, now_s, self._margin()
-                    ):
+                    if not self._steady_fits(runtime, now_s):
                         continue
             elif not self._fits(runtime, runtime.restore_w(), now_s, self._cfg.restore_margin_w):
                 continue
             if self._start(runtime, reason, now_s):
                 return
+
+    def _steady_fits(self, runtime: LoadRuntime, now_s: float) -> bool:
+        """A held modulating load whose steady fit reaches its minimum may start: on the recent
+        peak with the setpoint margin; under a binding capacity term on that fit alone (the
+        recent peak of a thermostat that has just stopped would leave the saved budget unused,
+        and the budget pays for the overlap if it starts again)."""
+        if self._capacity_binds():
+            return True
+        return self._fits(runtime, runtime.cfg.min_w or 0.0, now_s, self._margin())
 
     def _raise_setpoints(self, now_s: float) -> None:
         """Raise running modulating loads towards their maximum as far as the limits allow."""
