@@ -305,7 +305,8 @@ class DlmEngine:
         Overloads are judged on the whole budget (a short peak may spend what the period saved);
         turn-ons and raised setpoints (`steady`) on no more than the target, so chargers run at a
         steady power instead of chasing the budget within every period, and nothing is started
-        in the last minutes of a period on budget the next period will not have."""
+        in the last minutes of a period on budget the next period will not have. Both keep back
+        what the yellows will draw by themselves in the period (`_reserve_wh`)."""
         lim = self._limits
         best: float | None = None
         reason = LimitReason.NONE
