@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bench.dlm.strategies import ENGINE_CONFIG
 from custom_components.balance.dlm import (
     CapacityTarget,
     DlmEngine,
@@ -18,18 +19,7 @@ from custom_components.balance.dlm import (
 from tests.dlm.mod_house import ModHouse
 
 # the bench's timing: 60 s updates, a 10 min restore look-back
-CFG = EngineConfig(
-    reaction_s=60.0,
-    debounce_s=0.0,
-    restore_gap_s=60.0,
-    restore_margin_w=300.0,
-    restore_lookback_s=600.0,
-    min_off_s=120.0,
-    rotate_lead_s=60.0,
-    green_slack_s=1800.0,
-    settle_s=30.0,
-    raise_lookback_s=120.0,
-)
+CFG = ENGINE_CONFIG
 CAPACITY = CapacityTarget(2500, 900)
 EV = LoadConfig(
     "ev", Priority.GREEN, 7360, min_on_s=60, kind=LoadKind.CHARGER, min_w=1380, max_w=7360

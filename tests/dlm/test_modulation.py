@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bench.dlm.strategies import ENGINE_CONFIG
 from custom_components.balance.dlm import (
     Action,
     ActionKind,
@@ -501,18 +502,7 @@ def test_two_yellows_shed_by_one_spike_take_turns_within_max_off() -> None:
     red then falls to 3.1 kW, where only one of them fits. The first is rotated back early
     enough that its min-on ends before the second's max-off (no yellow off > 15 min), although
     the 10 min restore look-back still remembers the spike."""
-    cfg = EngineConfig(
-        reaction_s=60.0,
-        debounce_s=0.0,
-        restore_gap_s=60.0,
-        restore_margin_w=300.0,
-        restore_lookback_s=600.0,
-        min_off_s=120.0,
-        rotate_lead_s=60.0,
-        green_slack_s=1800.0,
-        settle_s=30.0,
-        raise_lookback_s=120.0,
-    )
+    cfg = ENGINE_CONFIG  # the bench's timing
     yellows = [
         LoadConfig(name, Priority.YELLOW, 2000, min_on_s=300, max_off_s=900)
         for name in ("boiler", "heater")
