@@ -339,9 +339,8 @@ class DlmEngine:
         minute)."""
         unmanaged = self._est[TOTAL] - sum(self._in_estimate(r) for r in self._loads.values())
         self._unmanaged.record(now_s, unmanaged)
-        left = target.period_s - now_s % target.period_s
         slot = self._unmanaged.slot_s
-        seen = self._unmanaged.peak(now_s - slot, left + 2 * slot)
+        seen = self._unmanaged.peak(now_s - slot, target.left_s(now_s) + 2 * slot)
         spike = self._cfg.capacity_spike_w
         self._spike_w = spike if seen is None else min(spike, max(0.0, seen - unmanaged))
 
@@ -349,13 +348,13 @@ class DlmEngine:
         """Energy the managed yellows will take of the period's rest by themselves: one
         reaction step of what satisfied thermostats may start drawing (`_latent_w`), and each
         shed yellow from its max-off on (it comes back then, at least at its minimum)."""
-        end = now_s - now_s % target.period_s + target.period_s
-        reserve = self._latent_w() * min(self._cfg.reaction_s, end - now_s)
+        left = target.left_s(now_s)
+        reserve = self._latent_w() * min(self._cfg.reaction_s, left)
         for runtime in self._loads.values():
             if runtime.held is LoadStatus.SHED and runtime.cfg.priority is Priority.YELLOW:
                 due = max(now_s, runtime.held_since_s + runtime.cfg.max_off_s)
                 power = runtime.cfg.min_w if runtime.cfg.modulating else None
-                reserve += (power or runtime.restore_w()) * max(0.0, end - due)
+                reserve += (power or runtime.restore_w()) * max(0.0, now_s + left - due)
         return reserve / 3600.0
 
     def _latent_w(self) -> float:

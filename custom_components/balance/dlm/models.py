@@ -256,6 +256,10 @@ class CapacityTarget:
         if self.target_w <= 0 or self.period_s <= 0:
             raise ValueError("capacity target_w and period_s must be > 0")
 
+    def left_s(self, now_s: float) -> float:
+        """Seconds left of the clock-aligned period that `now_s` falls in."""
+        return self.period_s - now_s % self.period_s
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
