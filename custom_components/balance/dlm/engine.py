@@ -44,6 +44,7 @@ from .selection import Candidate, select_shed
 _NO_DEADLINE_RANK = -1e12
 _NO_DEADLINE_WAIT_S = 6 * 3600.0
 _PAUSE_FLOOR_S = 120.0  # a paused committed green is back on with this much slack left
+_MAKE_ROOM_S = 900.0  # a paused committed green makes room once its slack is down to this
 _BURST_MIN_S = 180.0  # a green run on a capacity period's saved budget lasts at least this
 # setpoint, its time, the power and the phase readings it replaced: to drop a setpoint again
 _SetpointUndo = tuple[float | None, float, float, Mapping[str, float]]
@@ -864,6 +865,16 @@ class DlmEngine:
             if target - current >= runtime.cfg.setpoint_deadband_w:
                 self._set_power(runtime, target, ActionReason.DEADLINE, now_s)
 
+    def _makes_room(self, runtime: LoadRuntime, now_s: float) -> bool:
+        """A paused committed green that does not fit the budget waits for it while its slack
+        exceeds `_MAKE_ROOM_S`; then it sheds and lowers others (the charger, a heat pump) for
+        it. True when it fits the budget now (nothing shed over a red spike it cannot fit)."""
+        slack = self._slack(runtime, now_s)
+        if slack is None or slack > _MAKE_ROOM_S:
+            return False
+        self._room_for(runtime, now_s, ActionReason.DEADLINE)
+        return self._fits_budget(runtime)
+
     def _fits_budget(self, runtime: LoadRuntime) -> bool:
         """True when the load fits under the period's whole remaining budget now."""
         limit = self.effective_limit(runtime=runtime)[0]
@@ -884,7 +895,11 @@ class DlmEngine:
             return
         for runtime in self._held_in_restore_order(now_s):
             if self._committed(runtime, now_s):
-                if self._pausable(runtime, now_s) and not self._fits_budget(runtime):
+                if (
+                    self._pausable(runtime, now_s)
+                    and not self._fits_budget(runtime)
+                    and not self._makes_room(runtime, now_s)
+                ):
                     continue
                 if runtime.cfg.modulating:
                     start = min(self._top(runtime), self._required(runtime, now_s))
@@ -965,7 +980,8 @@ class DlmEngine:
 
     def _park_unplugged(self, now_s: float) -> None:
         """A charger without a vehicle gets its minimum setpoint, so that the next session
-        starts at 6 A instead of at whatever the last one ended with."""
+        starts at 6 A instead of at whatever the last one ended with; under a capacity term
+        it is also switched off (`_parked_off`)."""
         for runtime in self._loads.values():
             minimum = runtime.cfg.min_w or 0.0
             if (
@@ -976,6 +992,24 @@ class DlmEngine:
                 and (runtime.setpoint_w is None or runtime.setpoint_w > minimum)
             ):
                 self._set_power(runtime, minimum, ActionReason.UNPLUGGED, now_s)
+            if (
+                self._parked_off(runtime)
+                and runtime.observed is Observed.ON
+                and runtime.held is None
+                and runtime.pending is None
+                and not runtime.failed
+            ):
+                self._turn_off(runtime, LoadStatus.DEFERRED, ActionReason.UNPLUGGED, now_s)
+
+    def _parked_off(self, runtime: LoadRuntime) -> bool:
+        """An unplugged charger under a capacity term: kept off, so that a car plugged in
+        draws nothing until the engine grants it power (at 6 A from the plug-in on, a car
+        plugged in a period's last minute ends that period over the target)."""
+        return (
+            self._limits.capacity is not None
+            and runtime.cfg.kind is LoadKind.CHARGER
+            and runtime.plugged is False
+        )
 
     def _busy_ahead(self, runtime: LoadRuntime, now_s: float) -> bool:
         """True when a shed green load should wait for the quieter time the profile foresees
@@ -1174,7 +1208,11 @@ class DlmEngine:
                 runtime.held_since_s,
             )
 
-        held = [r for r in self._loads.values() if r.held is not None and r.pending is None]
+        held = [
+            r
+            for r in self._loads.values()
+            if r.held is not None and r.pending is None and not self._parked_off(r)
+        ]
         return sorted(held, key=key)
 
     def _min_on_done(self, runtime: LoadRuntime, now_s: float) -> bool:

@@ -82,7 +82,8 @@ class ActionReason(StrEnum):
     SENSOR_FAULT = "sensor_fault"  # restore: house power unknown for too long
     RETRY = "retry"  # repeat of a command the load did not follow
     COMFORT = "comfort"  # restore: a yellow load's comfort reading reached its bound
-    UNPLUGGED = "unplugged"  # charger without a vehicle: setpoint back to its minimum
+    UNPLUGGED = "unplugged"  # charger without a vehicle: setpoint back to its minimum (and off
+    # under a capacity term)
 
 
 @dataclass(frozen=True, slots=True)

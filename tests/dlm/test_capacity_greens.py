@@ -1,0 +1,83 @@
+"""Capacity periods and greens: an unplugged charger parked off, a paused committed washer
+that makes room once its slack runs low."""
+
+from __future__ import annotations
+
+from bench.dlm.strategies import ENGINE_CONFIG
+from custom_components.balance.dlm import (
+    ActionKind,
+    ActionReason,
+    CapacityTarget,
+    DlmEngine,
+    GreenPlan,
+    Limits,
+    LoadConfig,
+    LoadKind,
+    LoadReading,
+    Observed,
+    Priority,
+)
+from tests.dlm.mod_house import ModHouse
+
+CFG = ENGINE_CONFIG
+CAPACITY = CapacityTarget(2500, 900)
+EV = LoadConfig(
+    "ev", Priority.GREEN, 7360, min_on_s=60, kind=LoadKind.CHARGER, min_w=1380, max_w=7360
+)
+
+
+def _ev_reading(on: bool, plugged: bool) -> dict[str, LoadReading]:
+    state = Observed.ON if on else Observed.OFF
+    return {"ev": LoadReading(state, 0.0, setpoint_w=1380, plugged=plugged)}
+
+
+def test_capacity_unplugged_charger_is_off_until_granted() -> None:
+    """Under a capacity term an unplugged charger is switched off (a car plugged in then draws
+    nothing until the engine grants it power) and is not restored while unplugged; without
+    one it stays on, parked at 6 A."""
+    engine = DlmEngine([EV], CFG, Limits(hard_w=9200, capacity=CAPACITY))
+    actions = engine.update(0.0, 300.0, _ev_reading(on=True, plugged=False))
+    assert [(a.kind, a.reason) for a in actions] == [(ActionKind.TURN_OFF, ActionReason.UNPLUGGED)]
+    for minute in range(1, 10):
+        assert engine.update(minute * 60.0, 300.0, _ev_reading(on=False, plugged=False)) == []
+    engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
+    actions = engine.update(600.0, 300.0, _ev_reading(on=False, plugged=True))
+    assert (ActionKind.TURN_ON, "ev") in [(a.kind, a.load_id) for a in actions]
+
+    plain = DlmEngine([EV], CFG, Limits(hard_w=9200))
+    actions = plain.update(0.0, 300.0, _ev_reading(on=True, plugged=False))
+    assert ActionKind.TURN_OFF not in [a.kind for a in actions]
+
+
+def test_capacity_paused_washer_makes_room_when_its_slack_runs_low() -> None:
+    """A committed washer paused for the capacity budget beside a heat pump waits for the
+    budget only while more than 15 min of slack are left; then it sheds the heat pump and
+    runs at once, instead of waiting for a budget that the heat pump keeps taking."""
+    washer = LoadConfig("washer", Priority.GREEN, 2000, min_on_s=60)
+    pump = LoadConfig(
+        "hp",
+        Priority.YELLOW,
+        2000,
+        min_on_s=300,
+        max_off_s=900,
+        kind=LoadKind.POWER_LIMIT,
+        min_w=600,
+        max_w=2000,
+    )
+    loads = [washer, pump]
+    h = ModHouse.build(
+        DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY)),
+        loads,
+        lambda _t: {"L1": 370.0},
+    )
+    run_s = 4800.0
+    h.engine.set_plan("washer", GreenPlan(remaining_s=run_s, deadline_s=run_s + 1500.0))
+    h.step(0.0)
+    assert not h.on["washer"]  # paused: the heat pump at its minimum leaves no room
+    back_at = None
+    for minute in range(1, 25):
+        h.step(minute * 60.0)
+        if h.on["washer"] and back_at is None:
+            back_at = minute * 60.0
+    slack_left = 1500.0 - (back_at or 1e9)
+    assert 900.0 - 60.0 <= slack_left <= 900.0  # at the first update with 15 min left
