@@ -569,13 +569,7 @@ class DlmEngine:
                 continue
             if runtime.held is LoadStatus.SHED:
                 runtime.held = LoadStatus.DEFERRED
-            elif (
-                runtime.held is None
-                and runtime.observed is Observed.ON
-                and runtime.pending is None
-                and not runtime.failed
-                and self._min_on_done(runtime, now_s)
-            ):
+            elif runtime.idle_on() and self._min_on_done(runtime, now_s):
                 self._turn_off(runtime, LoadStatus.DEFERRED, ActionReason.DEFER, now_s)
 
     def _shed_if_over(self, now_s: float) -> None:
@@ -992,13 +986,7 @@ class DlmEngine:
                 and (runtime.setpoint_w is None or runtime.setpoint_w > minimum)
             ):
                 self._set_power(runtime, minimum, ActionReason.UNPLUGGED, now_s)
-            if (
-                self._parked_off(runtime)
-                and runtime.observed is Observed.ON
-                and runtime.held is None
-                and runtime.pending is None
-                and not runtime.failed
-            ):
+            if self._parked_off(runtime) and runtime.idle_on():
                 self._turn_off(runtime, LoadStatus.DEFERRED, ActionReason.UNPLUGGED, now_s)
 
     def _parked_off(self, runtime: LoadRuntime) -> bool:

@@ -110,6 +110,16 @@ class LoadRuntime:
         self.setpoint_changes += 1
         return Action(ActionKind.SET_POWER, self.cfg.load_id, reason, watts)
 
+    def idle_on(self) -> bool:
+        """True when it is on, not held, not failed and no command is pending: the engine
+        may switch it off."""
+        return (
+            self.held is None
+            and self.observed is Observed.ON
+            and self.pending is None
+            and not self.failed
+        )
+
     def sheddable_draw(self) -> bool:
         """True when switching it off would reduce the house power."""
         return self.draw_w() >= _MIN_DRAW_W
