@@ -519,12 +519,12 @@ class DlmEngine:
         left = (start if start is not None else now_s) + target.period_s - now_s
         if left < _BURST_MIN_S:
             return None
-        spike_s = self._cfg.capacity_spike_s
-        reserve = self._reserve_wh(target, now_s)
-        budget = self._capacity.budget_w(target, now_s, self._spike_w, spike_s, reserve)
         steady = self.effective_limit(steady=True, runtime=runtime)
         if steady[1] is not LimitReason.CAPACITY or steady[0] is None:
             return None
+        spike_s = self._cfg.capacity_spike_s
+        reserve = self._reserve_wh(target, now_s)
+        budget = self._capacity.budget_w(target, now_s, self._spike_w, spike_s, reserve)
         lim = self._limits
         dr = None if self._dr_exempt(runtime) else lim.dr_w
         total = budget - self._cfg.capacity_margin_w
