@@ -4,7 +4,8 @@ Six shapes per seed (96 slots x 5 loads at 6.5 kW, 192 x 6 at 7.4 kW, 96 x 6 und
 4.5 kW connection, 48 hourly x 5 at 6 kW, 96 x 4 under 3.5 kW, 24 hourly x 6 under 4.5 kW),
 spot prices and base loads from the suite's generators with seeds the suite does not use.
 Prints each problem above the optimum, then one JSON line.
-Usage: ``python bench/planner/unseen.py [SEEDS]`` (default 25, 150 problems).
+Usage: ``python bench/planner/unseen.py [SEEDS [FIRST]]`` (default 25 seeds from 300: 150
+problems).
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ def unseen(seed: int, shape: tuple[int, float, int, float]) -> Problem:
     )
 
 
-def main(seeds: int) -> None:
+def main(seeds: int = 25, first: int = FIRST_SEED) -> None:
     """Solve every problem both ways and report the cost gaps (deferrable part, % of optimum)."""
     gaps: list[float] = []
-    for seed in range(FIRST_SEED, FIRST_SEED + seeds):
+    for seed in range(first, first + seeds):
         for slots, dt, count, cap in SHAPES:
             problem = unseen(seed, (slots, dt, count, cap))
             ours = plan(problem)
@@ -70,4 +71,4 @@ def main(seeds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 25)
+    main(*(int(arg) for arg in sys.argv[1:3]))
