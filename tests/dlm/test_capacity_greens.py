@@ -81,3 +81,60 @@ def test_capacity_paused_washer_makes_room_when_its_slack_runs_low() -> None:
             back_at = minute * 60.0
     slack_left = 1500.0 - (back_at or 1e9)
     assert 900.0 - 60.0 <= slack_left <= 900.0  # at the first update with 15 min left
+
+
+def _pump_and_charger(pump_demand_w: float) -> ModHouse:
+    """A heat pump held at its 600 W minimum beside a charger that can wait (5 kWh by the end
+    of the day), under a 2.5 kW capacity target."""
+    pump = LoadConfig(
+        "hp",
+        Priority.YELLOW,
+        2500,
+        min_on_s=300,
+        max_off_s=900,
+        kind=LoadKind.POWER_LIMIT,
+        min_w=600,
+        max_w=2500,
+    )
+    loads = [pump, EV]
+    h = ModHouse.build(
+        DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY)),
+        loads,
+        lambda _t: {"L1": 240.0},
+    )
+    h.engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
+    h.setpoint.update(hp=600.0, ev=1450.0)
+    h.demand_w["hp"] = pump_demand_w
+    return h
+
+
+def test_capacity_waiting_charger_gives_way_to_a_reduced_heat_pump() -> None:
+    """A heat pump running at its minimum while a charger with slack holds the budget gets
+    the budget back: the charger is shed for it (not left at 6 A beside a pump at 600 W all
+    night while the room cools)."""
+    h = _pump_and_charger(2500.0)
+    for minute in range(5):
+        h.step(minute * 60.0)
+    assert not h.on["ev"]
+    assert (ActionKind.TURN_OFF, ActionReason.ROTATION) in [
+        (a.kind, a.reason) for _, a in h.log if a.load_id == "ev"
+    ]
+    assert h.setpoint["hp"] >= 1500.0
+    assert h.power(300.0) <= 2500.0
+
+
+def test_capacity_idle_heat_pump_setpoint_counts_on_waiting_greens() -> None:
+    """A satisfied heat pump (its thermostat idle) at a reduced setpoint is set back to what it
+    fits without the waiting charger, and the charger keeps running until the heat pump's
+    thermostat starts; then the charger, not the heat pump, is shed."""
+    h = _pump_and_charger(0.0)
+    for minute in range(3):
+        h.step(minute * 60.0)
+    assert h.on["ev"]
+    assert h.setpoint["hp"] >= 1500.0
+    h.demand_w["hp"] = 2500.0
+    for minute in range(3, 6):
+        h.step(minute * 60.0)
+    assert not h.on["ev"]
+    assert h.on["hp"]
+    assert h.setpoint["hp"] >= 1500.0

@@ -660,14 +660,19 @@ class DlmEngine:
         members: frozenset[str] | None,
     ) -> float:
         """Shed greens that are not committed (their deadline leaves time) for `need_w`."""
-        waiting = [
+        chosen = select_shed(self._waiting_greens(now_s, dim, exclude, members), need_w)
+        self._shed(chosen, reason, now_s)
+        return need_w - sum(c.power_w for c in chosen)
+
+    def _waiting_greens(
+        self, now_s: float, dim: str, exclude: str | None, members: frozenset[str] | None
+    ) -> list[Candidate]:
+        """Shed candidates among the greens that are not committed."""
+        return [
             c
             for c in self._candidates(now_s, dim, exclude, members=members)
             if c.priority is Priority.GREEN and not self._committed(self._loads[c.load_id], now_s)
         ]
-        chosen = select_shed(waiting, need_w)
-        self._shed(chosen, reason, now_s)
-        return need_w - sum(c.power_w for c in chosen)
 
     def _over_hard(self, dim: str) -> bool:
         if dim != TOTAL:
@@ -959,6 +964,8 @@ class DlmEngine:
                 continue
             current = runtime.setpoint_w if runtime.setpoint_w is not None else self._top(runtime)
             target = min(self._top(runtime), self._fit_w(runtime, now_s))
+            if target < self._top(runtime) and self._outranks_greens(runtime):
+                target = self._yield_greens(runtime, target, now_s)
             if target < (runtime.cfg.min_w or 0.0):
                 burst = self._burst_w(runtime, now_s)  # running on the period's saved budget
                 target = max(target, burst if burst is not None else target)
@@ -971,6 +978,29 @@ class DlmEngine:
             elif current - self._top(runtime) >= runtime.cfg.setpoint_deadband_w:
                 # the planned power of this slot is lower than the last one's
                 self._set_power(runtime, self._top(runtime), ActionReason.WINDOW, now_s)
+
+    def _outranks_greens(self, runtime: LoadRuntime) -> bool:
+        """A reduced yellow under a binding capacity term: greens that can still wait give way
+        to it, as they do in an overload (else a charger that started while the heat pump was
+        idle keeps it at its minimum all night)."""
+        return (
+            runtime.cfg.priority is Priority.YELLOW
+            and runtime.cfg.kind is not LoadKind.CLIMATE
+            and self._capacity_binds()
+        )
+
+    def _yield_greens(self, runtime: LoadRuntime, fit_w: float, now_s: float) -> float:
+        """Setpoint for a reduced yellow when waiting greens give way: what it would fit without
+        them. An idle one is set to it at once (when its thermostat starts, the overload sheds
+        the greens first); for a drawing one they are shed now."""
+        waiting = self._waiting_greens(now_s, TOTAL, runtime.cfg.load_id, None)
+        target = min(self._top(runtime), fit_w + sum(c.power_w for c in waiting))
+        if target - fit_w < runtime.cfg.setpoint_deadband_w:
+            return fit_w
+        if runtime.draw_w() < max(runtime.cfg.min_w or 0.0, runtime.cfg.setpoint_deadband_w):
+            return target
+        self._shed(select_shed(waiting, target - fit_w), ActionReason.ROTATION, now_s)
+        return min(target, self._fit_w(runtime, now_s))
 
     def _park_unplugged(self, now_s: float) -> None:
         """A charger without a vehicle gets its minimum setpoint, so that the next session
