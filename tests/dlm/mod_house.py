@@ -10,9 +10,25 @@ from custom_components.balance.dlm import (
     ActionKind,
     DlmEngine,
     LoadConfig,
+    LoadKind,
     LoadReading,
     Observed,
+    Priority,
 )
+
+
+def heat_pump_load(top_w: float) -> LoadConfig:
+    """A yellow heat pump with a power limit (600 W up to `top_w`), 5 min on, 15 min off at most."""
+    return LoadConfig(
+        "hp",
+        Priority.YELLOW,
+        top_w,
+        min_on_s=300,
+        max_off_s=900,
+        kind=LoadKind.POWER_LIMIT,
+        min_w=600,
+        max_w=top_w,
+    )
 
 
 @dataclass

@@ -17,13 +17,19 @@ from custom_components.balance.dlm import (
     Observed,
     Priority,
 )
-from tests.dlm.mod_house import ModHouse
+from tests.dlm.mod_house import ModHouse, heat_pump_load
 
 CFG = ENGINE_CONFIG
 CAPACITY = CapacityTarget(2500, 900)
 EV = LoadConfig(
     "ev", Priority.GREEN, 7360, min_on_s=60, kind=LoadKind.CHARGER, min_w=1380, max_w=7360
 )
+
+
+def _capacity_house(loads: list[LoadConfig], base_w: float) -> ModHouse:
+    """Under a 2.5 kW capacity target and a 9.2 kW fuse, a constant base load on L1."""
+    engine = DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY))
+    return ModHouse.build(engine, loads, lambda _t: {"L1": base_w})
 
 
 def _ev_reading(on: bool, plugged: bool) -> dict[str, LoadReading]:
@@ -54,22 +60,7 @@ def test_capacity_paused_washer_makes_room_when_its_slack_runs_low() -> None:
     budget only while more than 15 min of slack are left; then it sheds the heat pump and
     runs at once, instead of waiting for a budget that the heat pump keeps taking."""
     washer = LoadConfig("washer", Priority.GREEN, 2000, min_on_s=60)
-    pump = LoadConfig(
-        "hp",
-        Priority.YELLOW,
-        2000,
-        min_on_s=300,
-        max_off_s=900,
-        kind=LoadKind.POWER_LIMIT,
-        min_w=600,
-        max_w=2000,
-    )
-    loads = [washer, pump]
-    h = ModHouse.build(
-        DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY)),
-        loads,
-        lambda _t: {"L1": 370.0},
-    )
+    h = _capacity_house([washer, heat_pump_load(2000)], 370.0)
     run_s = 4800.0
     h.engine.set_plan("washer", GreenPlan(remaining_s=run_s, deadline_s=run_s + 1500.0))
     h.step(0.0)
@@ -86,22 +77,7 @@ def test_capacity_paused_washer_makes_room_when_its_slack_runs_low() -> None:
 def _pump_and_charger(pump_demand_w: float) -> ModHouse:
     """A heat pump held at its 600 W minimum beside a charger that can wait (5 kWh by the end
     of the day), under a 2.5 kW capacity target."""
-    pump = LoadConfig(
-        "hp",
-        Priority.YELLOW,
-        2500,
-        min_on_s=300,
-        max_off_s=900,
-        kind=LoadKind.POWER_LIMIT,
-        min_w=600,
-        max_w=2500,
-    )
-    loads = [pump, EV]
-    h = ModHouse.build(
-        DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY)),
-        loads,
-        lambda _t: {"L1": 240.0},
-    )
+    h = _capacity_house([heat_pump_load(2500), EV], 240.0)
     h.engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
     h.setpoint.update(hp=600.0, ev=1450.0)
     h.demand_w["hp"] = pump_demand_w

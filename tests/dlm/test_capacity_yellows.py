@@ -16,7 +16,7 @@ from custom_components.balance.dlm import (
     LoadKind,
     Priority,
 )
-from tests.dlm.mod_house import ModHouse
+from tests.dlm.mod_house import ModHouse, heat_pump_load
 
 # the bench's timing: 60 s updates, a 10 min restore look-back
 CFG = ENGINE_CONFIG
@@ -24,16 +24,7 @@ CAPACITY = CapacityTarget(2500, 900)
 EV = LoadConfig(
     "ev", Priority.GREEN, 7360, min_on_s=60, kind=LoadKind.CHARGER, min_w=1380, max_w=7360
 )
-PUMP = LoadConfig(
-    "hp",
-    Priority.YELLOW,
-    2000,
-    min_on_s=300,
-    max_off_s=900,
-    kind=LoadKind.POWER_LIMIT,
-    min_w=600,
-    max_w=2000,
-)
+PUMP = heat_pump_load(2000)
 
 
 def _ev_and_pump(limits: Limits, cfg: EngineConfig = CFG) -> ModHouse:
