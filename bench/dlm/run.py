@@ -2,8 +2,9 @@
 
 Environment: BENCH_QUICK=1 (2 seeds, 3 days, 10 homes x 2 days), BENCH_NO_OPT=1 (skip the MILP
 and the capacity scenario's LP bound), BENCH_WORKERS (default 2). `--scenario NAME` runs one
-issue-9 scenario alone (ecopower, three_phase, capacity). The last stdout line is one JSON
-object.
+issue-9 scenario alone (ecopower, three_phase, capacity); with it, `--seeds FIRST-LAST` runs
+other seeds than the scenario's share (seeds 1 to N) and `--strategy NAME` (repeatable) only
+those strategies. The last stdout line is one JSON object.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class BenchConfig:
     tx_days: int
     optimum: bool
     workers: int
+    scenario_seeds: range | None = None  # the issue-9 scenarios' seeds (None: their share)
+    strategies: tuple[str, ...] | None = None  # the issue-9 strategies run (None: all)
 
 
 def config_from_env() -> BenchConfig:
@@ -149,9 +152,12 @@ def optimum_metrics(trace: Trace) -> Metrics:
     )
 
 
-def _seeds(cfg: BenchConfig, name: str) -> int:
-    """Seeds of an issue-9 scenario: its share of the bench's seeds (at least one)."""
-    return max(1, round(cfg.seeds * SCENARIOS[name][0].seed_share))
+def _seeds(cfg: BenchConfig, name: str) -> range:
+    """Seeds of an issue-9 scenario: those asked for, or its share of the bench's seeds (at
+    least one) from seed 1."""
+    if cfg.scenario_seeds is not None:
+        return cfg.scenario_seeds
+    return range(1, max(1, round(cfg.seeds * SCENARIOS[name][0].seed_share)) + 1)
 
 
 def scenario_jobs(cfg: BenchConfig, names: list[str]) -> list[tuple[str, int, int, str]]:
@@ -159,9 +165,10 @@ def scenario_jobs(cfg: BenchConfig, names: list[str]) -> list[tuple[str, int, in
     return [
         (name, seed, cfg.days, strategy)
         for name in names
-        for seed in range(1, _seeds(cfg, name) + 1)
+        for seed in _seeds(cfg, name)
         for strategy in SCENARIOS[name][0].strategies
-        if strategy != "optimum" or cfg.optimum
+        if (strategy != "optimum" or cfg.optimum)
+        and (cfg.strategies is None or strategy in cfg.strategies)
     ]
 
 
@@ -189,7 +196,9 @@ def summarise_scenarios(
         totals[name].setdefault(strategy, Figures()).add(figures)
     summary: dict[str, dict[str, object]] = {}
     for name in names:
-        print(f"scenario {name}: {_seeds(cfg, name)} seeds x {cfg.days} days")
+        seeds = _seeds(cfg, name)
+        span = f"{seeds.start}-{seeds.stop - 1}"
+        print(f"scenario {name}: {len(seeds)} seeds ({span}) x {cfg.days} days")
         rows = totals[name]
         keys = list(next(iter(rows.values())).as_dict())
         print("strategy      " + " ".join(f"{k:>12.12}" for k in keys))
@@ -264,8 +273,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default=None)
     parser.add_argument("--legacy-only", action="store_true", help="skip the issue-9 scenarios")
+    parser.add_argument("--seeds", help="with --scenario: seeds FIRST-LAST instead of its share")
+    parser.add_argument(
+        "--strategy", action="append", help="with --scenario: run only this strategy (repeatable)"
+    )
     args = parser.parse_args()
     cfg = config_from_env()
+    if args.seeds is not None:
+        first, _, last = args.seeds.partition("-")
+        cfg = replace(cfg, scenario_seeds=range(int(first), int(last or first) + 1))
+    if args.strategy:
+        cfg = replace(cfg, strategies=tuple(args.strategy))
     quick = os.environ.get("BENCH_QUICK") == "1"
     if args.scenario is not None:
         summary: dict[str, object] = {"scenarios": run_scenarios(cfg, [args.scenario])}

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from bench.dlm.run import BenchConfig, run, run_scenarios
+from bench.dlm.run import BenchConfig, run, run_scenarios, scenario_jobs
 
 KEYS = {"over_limit_s", "yellow_violations", "green_misses", "switch_ops", "peak_kw"}
 
@@ -66,3 +66,32 @@ def test_quick_issue9_scenario_shape_and_targets(name: str) -> None:
         assert ours["month_peak_15min_kw"] < rows["none"]["month_peak_15min_kw"]
     else:
         assert rows["onoff"]["hard_limit_s"] > 0  # the engine before issue 9 breaks the fuse
+
+
+def test_scenario_seeds_and_strategies_can_be_chosen() -> None:
+    """`--seeds 11-12 --strategy ours` runs those seeds and that strategy only; by default a
+    scenario runs its share of the bench's seeds from seed 1, every strategy."""
+    cfg = BenchConfig(seeds=4, days=2, tx_homes=0, tx_days=0, optimum=False, workers=1)
+    default = scenario_jobs(cfg, ["capacity"])
+    assert {seed for _, seed, _, _ in default} == {1, 2}  # capacity's share is half
+    assert {strategy for *_, strategy in default} == {
+        "none",
+        "naive",
+        "onoff",
+        "ours",
+        "ours_instant",
+    }
+    chosen = BenchConfig(
+        seeds=4,
+        days=2,
+        tx_homes=0,
+        tx_days=0,
+        optimum=True,
+        workers=1,
+        scenario_seeds=range(11, 13),
+        strategies=("ours",),
+    )
+    assert scenario_jobs(chosen, ["capacity"]) == [
+        ("capacity", 11, 2, "ours"),
+        ("capacity", 12, 2, "ours"),
+    ]
