@@ -114,3 +114,25 @@ def test_capacity_idle_heat_pump_setpoint_counts_on_waiting_greens() -> None:
     assert not h.on["ev"]
     assert h.on["hp"]
     assert h.setpoint["hp"] >= 1500.0
+
+
+def test_capacity_idle_heat_pump_raise_keeps_the_fuse_with_the_charger_on() -> None:
+    """Under a 4 kW capacity target and a 6 kW fuse, an idle heat pump's setpoint counts on a
+    3.3 kW charger that can wait only as far as the fuse holds with the charger still on: when
+    the thermostat starts, the house stays under 6 kW until the charger is shed."""
+    pump = heat_pump_load(3500)
+    loads = [pump, EV]
+    capacity = CapacityTarget(4000, 900)
+    engine = DlmEngine(loads, CFG, Limits(hard_w=6000, capacity=capacity))
+    h = ModHouse.build(engine, loads, lambda _t: {"L1": 240.0})
+    h.engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
+    h.setpoint.update(hp=600.0, ev=3300.0)
+    h.demand_w["hp"] = 0.0
+    for minute in range(3):
+        h.step(minute * 60.0)
+    assert h.on["ev"]
+    assert h.setpoint["hp"] >= 1500.0  # raised on the charger's power
+    h.demand_w["hp"] = 3500.0
+    assert h.power(180.0) <= 6000.0
+    h.step(180.0)
+    assert not h.on["ev"]

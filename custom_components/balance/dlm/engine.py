@@ -991,13 +991,17 @@ class DlmEngine:
 
     def _yield_greens(self, runtime: LoadRuntime, fit_w: float, now_s: float) -> float:
         """Setpoint for a reduced yellow when waiting greens give way: what it would fit without
-        them. An idle one is set to it at once (when its thermostat starts, the overload sheds
-        the greens first); for a drawing one they are shed now."""
+        them. An idle one is set to it at once, as far as the hard limits hold with the greens
+        still on (when its thermostat starts, the overload sheds the greens first); for a
+        drawing one they are shed now."""
         waiting = self._waiting_greens(now_s, TOTAL, runtime.cfg.load_id, None)
         target = min(self._top(runtime), fit_w + sum(c.power_w for c in waiting))
+        idle = runtime.draw_w() < max(runtime.cfg.min_w or 0.0, runtime.cfg.setpoint_deadband_w)
+        if idle:
+            target = min(target, self._fit_w(runtime, now_s, self._hard_dims()))
         if target - fit_w < runtime.cfg.setpoint_deadband_w:
             return fit_w
-        if runtime.draw_w() < max(runtime.cfg.min_w or 0.0, runtime.cfg.setpoint_deadband_w):
+        if idle:
             return target
         self._shed(select_shed(waiting, target - fit_w), ActionReason.ROTATION, now_s)
         return min(target, self._fit_w(runtime, now_s))
