@@ -21,15 +21,20 @@ from tests.dlm.mod_house import ModHouse, heat_pump_load
 
 CFG = ENGINE_CONFIG
 CAPACITY = CapacityTarget(2500, 900)
+CAPACITY_LIMITS = Limits(hard_w=9200, capacity=CAPACITY)
 EV = LoadConfig(
     "ev", Priority.GREEN, 7360, min_on_s=60, kind=LoadKind.CHARGER, min_w=1380, max_w=7360
 )
 
 
-def _capacity_house(loads: list[LoadConfig], base_w: float) -> ModHouse:
-    """Under a 2.5 kW capacity target and a 9.2 kW fuse, a constant base load on L1."""
-    engine = DlmEngine(loads, CFG, Limits(hard_w=9200, capacity=CAPACITY))
-    return ModHouse.build(engine, loads, lambda _t: {"L1": base_w})
+def _capacity_house(
+    loads: list[LoadConfig],
+    base_w: float,
+    limits: Limits = CAPACITY_LIMITS,
+) -> ModHouse:
+    """By default under a 2.5 kW capacity target and a 9.2 kW fuse; a constant base load on
+    L1."""
+    return ModHouse.build(DlmEngine(loads, CFG, limits), loads, lambda _t: {"L1": base_w})
 
 
 def _ev_reading(on: bool, plugged: bool) -> dict[str, LoadReading]:
@@ -74,12 +79,17 @@ def test_capacity_paused_washer_makes_room_when_its_slack_runs_low() -> None:
     assert 900.0 - 60.0 <= slack_left <= 900.0  # at the first update with 15 min left
 
 
-def _pump_and_charger(pump_demand_w: float) -> ModHouse:
-    """A heat pump held at its 600 W minimum beside a charger that can wait (5 kWh by the end
-    of the day), under a 2.5 kW capacity target."""
-    h = _capacity_house([heat_pump_load(2500), EV], 240.0)
+def _pump_and_charger(
+    pump_demand_w: float,
+    pump_top_w: float = 2500.0,
+    ev_w: float = 1450.0,
+    limits: Limits = CAPACITY_LIMITS,
+) -> ModHouse:
+    """A heat pump held at its 600 W minimum beside a charger at `ev_w` that can wait (5 kWh
+    by the end of the day), by default under a 2.5 kW capacity target."""
+    h = _capacity_house([heat_pump_load(pump_top_w), EV], 240.0, limits)
     h.engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
-    h.setpoint.update(hp=600.0, ev=1450.0)
+    h.setpoint.update(hp=600.0, ev=ev_w)
     h.demand_w["hp"] = pump_demand_w
     return h
 
@@ -120,14 +130,8 @@ def test_capacity_idle_heat_pump_raise_keeps_the_fuse_with_the_charger_on() -> N
     """Under a 4 kW capacity target and a 6 kW fuse, an idle heat pump's setpoint counts on a
     3.3 kW charger that can wait only as far as the fuse holds with the charger still on: when
     the thermostat starts, the house stays under 6 kW until the charger is shed."""
-    pump = heat_pump_load(3500)
-    loads = [pump, EV]
-    capacity = CapacityTarget(4000, 900)
-    engine = DlmEngine(loads, CFG, Limits(hard_w=6000, capacity=capacity))
-    h = ModHouse.build(engine, loads, lambda _t: {"L1": 240.0})
-    h.engine.set_plan("ev", GreenPlan(energy_wh=5000, deadline_s=86_400))
-    h.setpoint.update(hp=600.0, ev=3300.0)
-    h.demand_w["hp"] = 0.0
+    limits = Limits(hard_w=6000, capacity=CapacityTarget(4000, 900))
+    h = _pump_and_charger(0.0, pump_top_w=3500.0, ev_w=3300.0, limits=limits)
     for minute in range(3):
         h.step(minute * 60.0)
     assert h.on["ev"]

@@ -1001,10 +1001,10 @@ class DlmEngine:
             target = min(target, self._fit_w(runtime, now_s, self._hard_dims()))
         if target - fit_w < runtime.cfg.setpoint_deadband_w:
             return fit_w
-        if idle:
-            return target
-        self._shed(select_shed(waiting, target - fit_w), ActionReason.ROTATION, now_s)
-        return min(target, self._fit_w(runtime, now_s))
+        if not idle:
+            self._shed(select_shed(waiting, target - fit_w), ActionReason.ROTATION, now_s)
+            target = min(target, self._fit_w(runtime, now_s))
+        return target
 
     def _park_unplugged(self, now_s: float) -> None:
         """A charger without a vehicle gets its minimum setpoint, so that the next session
