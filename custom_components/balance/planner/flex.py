@@ -85,11 +85,12 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
         jobs, f, low, rem, room, space, held, limits=limits, allowed=[_allowed(j) for j in jobs]
     )
     tries = 4 * len(jobs) + 4
+    active = sum(r > EPS for r in rem)  # jobs still missing energy
     for t in order:
         open_jobs = [j for j in by_deadline if t in usable[j]]
         if not open_jobs:
             continue
-        if max(rem) <= EPS:
+        if not active:
             break
         # Direct pushes, earliest deadline first; then augmenting paths while room is left.
         left = room[t]
@@ -111,13 +112,15 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
                     else:
                         held[j].discard(t)
                     rem[j] = r - d
+                    active -= rem[j] <= EPS
                     left -= d
                     room[t] = left
-        if left <= EPS or max(rem) <= EPS:
+        if left <= EPS or not active:
             continue
         for _ in range(tries):
             if room[t] <= EPS or not state.push(t, open_jobs):
                 break
+        active = sum(r > EPS for r in rem)
     return state
 
 
@@ -369,14 +372,19 @@ class Flow:
                 if k not in takers:
                     queue.append(k)
                     continue
-                # The hops' slots: where each taker can take over the most.
+                # The hops' slots: where each taker can take over the most (lowest slot on ties).
                 hops: list[tuple[int, int, int]] = []
                 node = k
                 while (prev := parent[node]) is not None:
                     shared = spaces[prev] & held[node]
                     shared.discard(t)
                     fi, fk, lk, limit = f[prev], f[node], low[node], limits[prev]
-                    best_s = max(shared, key=lambda s: (min(limit - fi[s], fk[s] - lk[s]), -s))
+                    best_s, best = -1, -math.inf
+                    for s in shared:
+                        give, take = limit - fi[s], fk[s] - lk[s]
+                        most = take if take < give else give
+                        if most > best or (most == best and s < best_s):
+                            best_s, best = s, most
                     hops.append((prev, node, best_s))
                     node = prev
                 return node, hops, k
@@ -622,6 +630,7 @@ def solve_jobs(
     penalty: float,
     round_steps: int = 0,
     bar: float = math.inf,
+    fills: Fills | None = None,
 ) -> Fill:
     """Fill, then settle slots below a floor by ``repair_floor``.
 
@@ -630,17 +639,20 @@ def solve_jobs(
     two by the raw fill and by the repaired fill; the cheapest repaired fill seen is returned.
     ``room`` ends as what is left. When the fill without floors (a lower bound) already scores
     ``bar`` or more, it is returned unrepaired: the caller only needs to know it loses.
+    ``fills``: the plan's fills of this ``order`` and ``prices`` (made here when None).
     """
-    start_room = list(room)
-    res = fill(jobs, room, order)
-    assert res is not None  # no fixed floors yet
+    memo = Fills(order, prices) if fills is None else fills
+    start_room = tuple(room)
+    first = memo.fill(jobs, start_room)
+    assert first is not None  # no fixed floors yet
+    res = first[0]
     # The fill without floors is a relaxation: a repaired fill that matches it is optimal.
     bound = score(res, prices, penalty)
     if bound >= bar:
+        room[:] = first[1]
         return res
-    best = _repaired(jobs, res, room, prices, order)
+    best = memo.repaired(jobs, start_room)
     best_score = score(best[0], prices, penalty)
-    memo = _Fills(tuple(jobs), start_room, order, prices, first=(res, list(room)), repaired=best)
     if round_steps:
         for by_repair in (False, True):
             if best_score <= bound + EPS:
@@ -649,6 +661,7 @@ def solve_jobs(
                 jobs,
                 res,
                 memo,
+                start_room,
                 penalty=penalty,
                 steps=round_steps,
                 by_repair=by_repair,
@@ -662,6 +675,7 @@ def solve_jobs(
             found, found_score = _search(
                 jobs,
                 memo,
+                start_room,
                 penalty=penalty,
                 bar=min(best_score, bar),
                 budget=budget,
@@ -674,7 +688,8 @@ def solve_jobs(
 
 def _search(
     jobs: Sequence[Job],
-    memo: _Fills,
+    memo: Fills,
+    room: tuple[float, ...],
     *,
     penalty: float,
     bar: float,
@@ -690,14 +705,14 @@ def _search(
     while stack and budget > 0:
         current = stack.pop()
         budget -= 1
-        hit = memo.fill(current)
+        hit = memo.fill(current, room)
         if hit is None:
             continue
         got = hit[0]
         low = score(got, prices, penalty)
         if low >= min(bar, best_score) - EPS:
             continue
-        probe = memo.repaired(current)
+        probe = memo.repaired(current, room)
         probe_score = score(probe[0], prices, penalty)
         if probe_score < min(bar, best_score) - EPS:
             best, best_score = probe, probe_score
@@ -715,7 +730,8 @@ def _search(
 def _round(
     jobs: Sequence[Job],
     res: Fill,
-    memo: _Fills,
+    memo: Fills,
+    room: tuple[float, ...],
     *,
     penalty: float,
     steps: int,
@@ -750,7 +766,7 @@ def _round(
             if not by_repair and chosen is not None and chosen[0] <= parent_low + TIE:
                 break
             trial = [*current[:j], option, *current[j + 1 :]]
-            hit = memo.fill(trial)
+            hit = memo.fill(trial, room)
             if hit is None:
                 continue
             got = hit[0]
@@ -759,7 +775,7 @@ def _round(
                 continue
             key, repaired = low, None
             if by_repair:
-                repaired = memo.repaired(trial)
+                repaired = memo.repaired(trial, room)
                 key = score(repaired[0], prices, penalty)
             if chosen is None or key < chosen[0] - EPS:
                 chosen, probe = (key, trial, got, low), repaired
@@ -767,7 +783,7 @@ def _round(
             break
         probe_score, current, res, low = chosen
         if probe is None:  # chosen by the raw fill: only it needs repairing
-            probe = memo.repaired(current)
+            probe = memo.repaired(current, room)
             probe_score = score(probe[0], prices, penalty)
         if probe_score < best_score - EPS:
             best, best_score = probe, probe_score
@@ -776,40 +792,36 @@ def _round(
     return best, best_score
 
 
-class _Fills:
-    """Fills and repaired fills of one room and price order, computed once per job list (the
-    rounding's two passes and its search meet the same decisions)."""
+class Fills:
+    """One plan's fills and repaired fills for one price order, each computed once per job list
+    and room (the block search, the rounding's two passes and its search meet the same ones)."""
 
-    def __init__(
-        self,
-        jobs: tuple[Job, ...],
-        room: Sequence[float],
-        order: Sequence[int],
-        prices: Sequence[float],
-        *,
-        first: tuple[Fill, list[float]],
-        repaired: tuple[Fill, list[float]],
-    ) -> None:
-        self.room, self.order, self.prices = room, order, prices
-        self._fills: dict[tuple[Job, ...], tuple[Fill, list[float]] | None] = {jobs: first}
-        self._repairs: dict[tuple[Job, ...], tuple[Fill, list[float]]] = {jobs: repaired}
+    def __init__(self, order: Sequence[int], prices: Sequence[float]) -> None:
+        self.order, self.prices = order, prices
+        self._flows: dict[tuple[tuple[Job, ...], tuple[float, ...]], Flow | None] = {}
+        self._repairs: dict[tuple[tuple[Job, ...], tuple[float, ...]], tuple[Fill, list[float]]]
+        self._repairs = {}
 
-    def fill(self, jobs: Sequence[Job]) -> tuple[Fill, list[float]] | None:
-        """The fill of ``jobs`` and the room it leaves (None: fixed floors do not fit)."""
-        key = tuple(jobs)
-        if key not in self._fills:
-            room = list(self.room)
-            got = fill(key, room, self.order)
-            self._fills[key] = None if got is None else (got, room)
-        return self._fills[key]
+    def flow(self, jobs: Sequence[Job], room: Sequence[float]) -> Flow | None:
+        """``flow`` of ``jobs`` in ``room`` (left unchanged); shared, so squeeze a copy."""
+        key = (tuple(jobs), tuple(room))
+        if key not in self._flows:
+            self._flows[key] = flow(key[0], list(room), self.order)
+        return self._flows[key]
 
-    def repaired(self, jobs: Sequence[Job]) -> tuple[Fill, list[float]]:
-        """``_repaired`` of the fill of ``jobs`` (which must fit)."""
-        key = tuple(jobs)
+    def fill(self, jobs: Sequence[Job], room: Sequence[float]) -> tuple[Fill, list[float]] | None:
+        """The fill of ``jobs`` in ``room`` and the room it leaves (None: fixed floors do not
+        fit)."""
+        state = self.flow(jobs, room)
+        return None if state is None else (Fill(state.f, state.rem), state.room)
+
+    def repaired(self, jobs: Sequence[Job], room: Sequence[float]) -> tuple[Fill, list[float]]:
+        """``_repaired`` of the fill of ``jobs`` in ``room`` (which must fit)."""
+        key = (tuple(jobs), tuple(room))
         if key not in self._repairs:
-            hit = self.fill(key)
+            hit = self.fill(*key)
             assert hit is not None
-            self._repairs[key] = _repaired(key, hit[0], hit[1], self.prices, self.order)
+            self._repairs[key] = _repaired(key[0], hit[0], hit[1], self.prices, self.order)
         return self._repairs[key]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from operator import le
 
-from .flex import Fill, Flow, Job, fill, flow, score, solve_jobs
+from .flex import Fill, Fills, Flow, Job, fill, score, solve_jobs
 from .model import (
     EPS,
     Charger,
@@ -87,6 +87,7 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
     jobs, owners, blocks = _decompose(problem)
     penalty = (max((abs(p) for p in prices), default=0.0) + 1.0) * 1000.0
     order = sorted(range(n), key=prices.__getitem__)  # stable: ties by slot
+    fills = Fills(order, prices)
 
     def leaf(
         placed: dict[str, tuple[int, tuple[float, ...]] | None],
@@ -115,6 +116,7 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
             penalty=penalty,
             round_steps=round_steps,
             bar=bar - block_cost,
+            fills=fills,
         )
         return _Leaf(dict(placed), res, block_cost + score(res, prices, penalty))
 
@@ -125,7 +127,7 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
         prices,
         dt,
         leaf=leaf,
-        by_price=order,
+        fills=fills,
         penalty=penalty,
         max_leaves=problem.max_leaves or max(LEAVES_MIN, SEARCH_WORK // (n * n)),
     )
@@ -134,9 +136,9 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
     rounded = leaf(best.starts, ROUND_STEPS)
     if rounded.score < best.score - EPS:
         best = rounded
-    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf, order=order)
+    best = _improve(blocks, jobs, best, caps=caps, prices=prices, dt=dt, leaf=leaf, fills=fills)
     best = _yielding(
-        blocks, jobs, best, caps=caps, prices=prices, dt=dt, penalty=penalty, order=order
+        blocks, jobs, best, caps=caps, prices=prices, dt=dt, penalty=penalty, fills=fills
     )
     best = _reshaped(blocks, best, caps, prices, dt)
     plans = _plans(problem, owners, blocks, best)
@@ -272,7 +274,7 @@ def _branch(
     dt: float,
     *,
     leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
-    by_price: Sequence[int],
+    fills: Fills,
     penalty: float,
     max_leaves: int,
 ) -> _Leaf:
@@ -290,7 +292,8 @@ def _branch(
     )
     own_min = [min((c[0] for c in options[b.load_id]), default=0.0) for b in order]
     tail = [sum(own_min[i:]) for i in range(len(order) + 1)]
-    root = flow(jobs, [c * dt for c in caps], by_price)
+    by_price = fills.order
+    root = fills.flow(jobs, [c * dt for c in caps])
     assert root is not None  # no fixed floors
     best: list[_Leaf] = []
     budget = [max_leaves]
@@ -367,14 +370,18 @@ def _ranked(
     no room is missed (``penalty`` per kWh)."""
     room, f = base.room, base.f
     floors = [(row, job.floor) for row, job in zip(f, base.jobs, strict=True) if job.floor > EPS]
-    # Per slot the jobs hold energy in: (free room, room the jobs may use, holders with a
-    # minimum as (floor, energy)); other slots add nothing beyond the block's own cost.
-    slots: dict[int, tuple[float, float, list[tuple[float, float]]]] = {}
-    for t in range(len(prices)):
-        held_e = sum(row[t] for row in f)
+    # Per slot the jobs hold energy in (``held_at``, ascending): (free room, room the jobs may
+    # use, holders with a minimum as (floor, energy)); other slots add nothing beyond the
+    # block's own cost.
+    held_at: list[int] = []
+    slots: list[tuple[float, float, list[tuple[float, float]]]] = []
+    for t, held_e in enumerate(map(sum, zip(*f, strict=True))):
         if held_e > EPS:
             free = max(0.0, room[t])
-            slots[t] = (free, free + held_e, [(fl, row[t]) for row, fl in floors if row[t] > EPS])
+            held_at.append(t)
+            slots.append(
+                (free, free + held_e, [(fl, row[t]) for row, fl in floors if row[t] > EPS])
+            )
     # The free room the jobs may move energy into, cheapest first (cumulative kWh and cost):
     # pushed energy fills it in that order, so a block pushing more pays a rising price.
     spaces = set().union(*base.space) if base.space else set()
@@ -396,19 +403,18 @@ def _ranked(
         if hopeless(own):
             break
         pushed = value = 0.0
-        for k, kw in enumerate(prof):
-            hit = slots.get(start + k)
-            if hit is None:
-                continue
-            free, usable, held = hit
-            e = kw * dt
+        lo = bisect.bisect_left(held_at, start)
+        for x in range(lo, bisect.bisect_left(held_at, start + len(prof), lo)):
+            t = held_at[x]
+            free, usable, held = slots[x]
+            e = prof[t - start] * dt
             out_e = e - free
             for floor, have in held:
                 if have > out_e and usable - e < floor - EPS:
                     out_e = have
             if out_e > 0.0:
                 pushed += out_e
-                value += out_e * prices[start + k]
+                value += out_e * prices[t]
         total = own + max(0.0, absorbed(pushed) - value) if pushed else own
         out.append((round(total, 9), cand))
     out.sort(key=lambda c: c[0])
@@ -424,7 +430,7 @@ def _improve(
     prices: Sequence[float],
     dt: float,
     leaf: Callable[[dict[str, tuple[int, tuple[float, ...]] | None], int, float], _Leaf],
-    order: Sequence[int],
+    fills: Fills,
 ) -> _Leaf:
     """Move one block at a time to a cheaper start, with the split jobs' cost bounded exactly.
 
@@ -447,7 +453,7 @@ def _improve(
                 caps=caps,
                 prices=prices,
                 dt=dt,
-                order=order,
+                fills=fills,
                 penalty=penalty,
             )
         moved = False
@@ -473,7 +479,7 @@ def _bounded_moves(
     caps: Sequence[float],
     prices: Sequence[float],
     dt: float,
-    order: Sequence[int],
+    fills: Fills,
     penalty: float,
 ) -> list[tuple[float, float, int, str, int, tuple[float, ...]]]:
     """(lower bound, estimate, block index, id, start, profile) of the moves of ``blk`` that
@@ -491,7 +497,8 @@ def _bounded_moves(
         for k, kw in enumerate(pick[1]):
             room[pick[0] + k] -= kw * dt
             others += kw * dt * prices[pick[0] + k]
-    base = flow(jobs, room[:], order)
+    order = fills.order
+    base = fills.flow(jobs, room)
     if base is None:
         return []
     floor = others + score(Fill(base.f, base.rem), prices, penalty)
@@ -528,7 +535,7 @@ def _yielding(
     prices: Sequence[float],
     dt: float,
     penalty: float,
-    order: Sequence[int],
+    fills: Fills,
 ) -> _Leaf:
     """When split jobs miss energy, each placed charger block keeps only its minimum power
     fixed over its span and fills the rest of its energy there together with the split jobs
@@ -554,7 +561,9 @@ def _yielding(
             rest = blk.energy - low * dt * len(prof)
             extra.append(Job(start, start + len(prof), rest, (blk.power[1] - low) * dt))
     shared = [_without_low_room(job, room) for job in jobs] + extra
-    res = solve_jobs(shared, room, order, prices, penalty=penalty, round_steps=ROUND_STEPS)
+    res = solve_jobs(
+        shared, room, fills.order, prices, penalty=penalty, round_steps=ROUND_STEPS, fills=fills
+    )
     total = fixed + score(res, prices, penalty)
     if total >= best.score - EPS:
         return best
