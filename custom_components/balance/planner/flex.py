@@ -86,41 +86,57 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
     )
     tries = 4 * len(jobs) + 4
     active = sum(r > EPS for r in rem)  # jobs still missing energy
+    # After a failed push, while nothing changes: the jobs a chain could start from or reach
+    # (through any shared slot); a slot none of whose jobs is among them cannot be pushed into.
+    failed = False
+    reach: set[int] | None = None
+    windows = [(j, usable[j]) for j in by_deadline]
+    any_usable = frozenset().union(*usable)
     for t in order:
-        open_jobs = [j for j in by_deadline if t in usable[j]]
-        if not open_jobs:
+        if t not in any_usable:
             continue
         if not active:
             break
+        open_jobs = [j for j, slots in windows if t in slots]
         # Direct pushes, earliest deadline first; then augmenting paths while room is left.
+        # Slot ``t`` is new to the fill: every open job may use it and holds nothing in it.
         left = room[t]
         for j in open_jobs:
+            if left <= EPS:
+                break
             r = rem[j]
-            if r > EPS and left > EPS:
+            if r > EPS:
                 fj = f[j]
                 limit = limits[j]
                 d = min(r, limit - fj[t], left)
                 if d > 0.0:
                     fj[t] += d
                     value = fj[t]
-                    if value < limit - EPS:
-                        space[j].add(t)
-                    else:
+                    if value >= limit - EPS:
                         space[j].discard(t)
                     if value - low[j][t] > EPS:
                         held[j].add(t)
-                    else:
-                        held[j].discard(t)
                     rem[j] = r - d
                     active -= rem[j] <= EPS
                     left -= d
                     room[t] = left
+                    failed, reach = False, None
         if left <= EPS or not active:
             continue
-        for _ in range(tries):
-            if room[t] <= EPS or not state.push(t, open_jobs):
+        if failed:
+            if reach is None:
+                reach = state.reach()
+            if reach.isdisjoint(open_jobs):
+                continue
+        made = 0
+        while made < tries and room[t] > EPS:
+            if not state.push(t, open_jobs):
+                failed = True
                 break
-        active = sum(r > EPS for r in rem)
+            made += 1
+        if made:
+            reach = None
+            active = sum(r > EPS for r in rem)
     return state
 
 
@@ -151,7 +167,8 @@ class Flow:
     held: list[set[int]]
     """Per job: slots where it holds energy above its fixed floor (energy that may move)."""
     free: set[int] | None = None
-    """Slots with room left (made by the first ``squeeze``, then kept by it)."""
+    """Slots with room left (made by the first ``squeeze`` or ``squeezed_by``, then kept by
+    ``squeeze``)."""
     scan: int = 0
     """Place in the price order before which no slot has room left (kept by ``squeeze``)."""
     rise: float = 0.0
@@ -245,19 +262,22 @@ class Flow:
         parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
         reached: list[int] = []
-        while queue:
+        rest = [k for k in range(count) if k not in parent]  # not reached yet, in job order
+        while queue and rest:
             i = queue.popleft()
             reached.append(i)
             space = spaces[i]
             t_space = t in space
-            for k in range(count):
-                if k in parent:
-                    continue
+            keep: list[int] = []
+            for k in rest:
                 hk = held[k]
                 if space.isdisjoint(hk) or (t_space and t in hk and len(space & hk) <= 1):
-                    continue
-                parent[k] = i
-                queue.append(k)
+                    keep.append(k)
+                else:
+                    parent[k] = i
+                    queue.append(k)
+            rest = keep
+        reached += queue
         # Room only shrinks while squeezing: slots before ``scan`` stay full.
         scan, size = self.scan, len(order)
         while scan < size and order[scan] not in free:
@@ -297,6 +317,8 @@ class Flow:
     ) -> Flow | None:
         """A copy squeezed by a block of ``profile`` (kW per slot from ``start``); None when its
         room cannot be made or its cost rise reaches ``limit`` (checked after each slot)."""
+        if self.free is None:  # made once for all the copies
+            self.free = {u for u, r in enumerate(self.room) if r > EPS}
         out = self.copy()
         for k, kw in enumerate(profile):
             if not out.squeeze(start + k, kw * dt, order, prices, penalty) or out.rise >= limit:
@@ -306,8 +328,7 @@ class Flow:
     def add(self, j: int, s: int, d: float) -> None:
         """Change job ``j``'s energy in slot ``s`` by ``d`` and keep ``space``/``held`` true."""
         fj = self.f[j]
-        fj[s] += d
-        value = fj[s]
+        value = fj[s] = fj[s] + d
         if value < self.limits[j] - EPS and s in self.allowed[j]:
             self.space[j].add(s)
         else:
@@ -330,7 +351,7 @@ class Flow:
                 rem[j] -= d
                 room[t] -= d
                 return True
-        path = self._path(t, set(takers))
+        path = self._path(t, takers)
         if path is None:
             return False
         src, hops, last = path
@@ -347,7 +368,23 @@ class Flow:
         room[t] -= d
         return True
 
-    def _path(self, t: int, takers: set[int]) -> tuple[int, list[tuple[int, int, int]], int] | None:
+    def reach(self) -> set[int]:
+        """Jobs missing energy and those they reach by taking over energy in any shared slot."""
+        rem, spaces, held = self.rem, self.space, self.held
+        count = len(rem)
+        seen = {j for j in range(count) if rem[j] > EPS}
+        stack = list(seen)
+        while stack:
+            space = spaces[stack.pop()]
+            for k in range(count):
+                if k not in seen and not space.isdisjoint(held[k]):
+                    seen.add(k)
+                    stack.append(k)
+        return seen
+
+    def _path(
+        self, t: int, takers: Sequence[int]
+    ) -> tuple[int, list[tuple[int, int, int]], int] | None:
         """Shortest chain job -> job (job i takes over job k's energy in a shared slot s)."""
         f, low, limits = self.f, self.low, self.limits
         rem = self.rem
