@@ -17,7 +17,8 @@ import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from operator import le
+from itertools import accumulate
+from operator import itemgetter, le
 
 from .flex import Fill, Fills, Flow, Job, fill, score, solve_jobs
 from .model import (
@@ -324,6 +325,7 @@ def _branch(
             base,
             prices,
             dt,
+            order=by_price,
             penalty=penalty,
             hopeless=lambda own: beaten(partial + own + tail[i + 1] + flex),
         ):
@@ -360,14 +362,15 @@ def _ranked(
     prices: Sequence[float],
     dt: float,
     *,
+    order: Sequence[int],
     penalty: float,
     hopeless: Callable[[float], bool],
 ) -> list[tuple[float, tuple[float, int, tuple[float, ...]]]]:
     """The candidates (cheapest own cost first) up to the first ``hopeless`` own cost, with an
     estimate of their cost to the whole plan, lowest first: the split jobs' energy a block
     pushes out of its slots (beyond the free room; all of a charger's where what is left is
-    below its minimum) refills the free room the jobs may use, cheapest first, and what finds
-    no room is missed (``penalty`` per kWh)."""
+    below its minimum) refills the free room the jobs may use, cheapest first (``order``: the
+    slots, cheapest first), and what finds no room is missed (``penalty`` per kWh)."""
     room, f = base.room, base.f
     floors = [(row, job.floor) for row, job in zip(f, base.jobs, strict=True) if job.floor > EPS]
     # Per slot the jobs hold energy in (``held_at``, ascending): (free room, room the jobs may
@@ -385,11 +388,9 @@ def _ranked(
     # The free room the jobs may move energy into, cheapest first (cumulative kWh and cost):
     # pushed energy fills it in that order, so a block pushing more pays a rising price.
     spaces = set().union(*base.space) if base.space else set()
-    free_slots = sorted((prices[u], room[u]) for u in spaces if room[u] > EPS)
-    cum_e, cum_c = [0.0], [0.0]
-    for p, r in free_slots:
-        cum_e.append(cum_e[-1] + r)
-        cum_c.append(cum_c[-1] + r * p)
+    free_slots = sorted([(prices[u], room[u]) for u in order if room[u] > EPS and u in spaces])
+    cum_e = list(accumulate((r for _, r in free_slots), initial=0.0))
+    cum_c = list(accumulate((r * p for p, r in free_slots), initial=0.0))
 
     def absorbed(energy: float) -> float:
         k = bisect.bisect_left(cum_e, energy) - 1
@@ -417,7 +418,7 @@ def _ranked(
                 value += out_e * prices[t]
         total = own + max(0.0, absorbed(pushed) - value) if pushed else own
         out.append((round(total, 9), cand))
-    out.sort(key=lambda c: c[0])
+    out.sort(key=itemgetter(0))
     return out
 
 
@@ -510,6 +511,7 @@ def _bounded_moves(
         base,
         prices,
         dt,
+        order=order,
         penalty=penalty,
         hopeless=lambda own: floor + own >= best.score - 1e-7,
     ):
