@@ -395,15 +395,16 @@ class Flow:
         parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
         held, spaces = self.held, self.space
-        while queue:
+        rest = [k for k in range(count) if k not in parent]  # not reached yet, in job order
+        while queue and rest:
             i = queue.popleft()
             space = spaces[i]
             t_space = t in space
-            for k in range(count):
-                if k in parent:
-                    continue
+            keep: list[int] = []
+            for k in rest:
                 hk = held[k]
                 if space.isdisjoint(hk) or (t_space and t in hk and len(space & hk) <= 1):
+                    keep.append(k)
                     continue
                 parent[k] = i
                 if k not in takers:
@@ -413,18 +414,19 @@ class Flow:
                 hops: list[tuple[int, int, int]] = []
                 node = k
                 while (prev := parent[node]) is not None:
-                    shared = spaces[prev] & held[node]
-                    shared.discard(t)
                     fi, fk, lk, limit = f[prev], f[node], low[node], limits[prev]
+                    prev_space = spaces[prev]
                     best_s, best = -1, -math.inf
-                    for s in shared:
-                        give, take = limit - fi[s], fk[s] - lk[s]
-                        most = take if take < give else give
-                        if most > best or (most == best and s < best_s):
-                            best_s, best = s, most
+                    for u in held[node]:
+                        if u != t and u in prev_space:
+                            give, take = limit - fi[u], fk[u] - lk[u]
+                            most = take if take < give else give
+                            if most > best or (most == best and u < best_s):
+                                best_s, best = u, most
                     hops.append((prev, node, best_s))
                     node = prev
                 return node, hops, k
+            rest = keep
         return None
 
 
@@ -446,16 +448,17 @@ def repair_floor(
         s = next((u for u in reversed(mine) if EPS < energy[u] < floor - EPS), -1)
         if s < 0:
             break
-        raise_cost = _raise(job, energy, room, prices, s, order=mine, apply=False)
-        drop_cost = _drop(job, energy, room, prices, s, order=mine, apply=False)
-        if raise_cost is not None and (drop_cost is None or raise_cost <= drop_cost):
-            _raise(job, energy, room, prices, s, order=mine, apply=True)
-        elif drop_cost is not None:
-            _drop(job, energy, room, prices, s, order=mine, apply=True)
-        else:
+        raised = _raise(job, energy, room, prices, s, order=mine)
+        dropped = _drop(job, energy, room, prices, s, order=mine)
+        moves = raised if dropped is None or (raised and raised[0] <= dropped[0]) else dropped
+        if moves is None:
             lost += energy[s]
             room[s] += energy[s]
             energy[s] = 0.0
+            continue
+        for u, delta in moves[1]:
+            energy[u] += delta
+            room[u] -= delta
     left = _top_up(job, energy, room, prices, mine, missing=lost) if lost > EPS else 0.0
     _polish(job, energy, room, prices, mine)
     return left
@@ -592,33 +595,26 @@ def _raise(
     s: int,
     *,
     order: Sequence[int],
-    apply: bool,
-) -> float | None:
-    """Raise slot ``s`` to the floor, taking the extra from the job's dearest other slots
-    (``order``: the job's window, cheapest first)."""
+) -> tuple[float, list[tuple[int, float]]] | None:
+    """Cost and energy changes per slot of raising slot ``s`` to the floor, taking the extra
+    from the job's dearest other slots (``order``: the job's window, cheapest first)."""
     need = job.floor - energy[s]
     if room[s] < need - EPS:
         return None
     donors = (u for u in reversed(order) if u != s and energy[u] > job.floor + EPS)
     cost = need * prices[s]
     left = need
-    moves: list[tuple[int, float]] = []
+    moves = [(s, need)]
     for u in donors:
         take = min(left, energy[u] - job.floor)
-        moves.append((u, take))
+        moves.append((u, -take))
         cost -= take * prices[u]
         left -= take
         if left <= EPS:
             break
     if left > EPS:
         return None
-    if apply:
-        energy[s] += need
-        room[s] -= need
-        for u, take in moves:
-            energy[u] -= take
-            room[u] += take
-    return cost
+    return cost, moves
 
 
 def _drop(
@@ -629,15 +625,14 @@ def _drop(
     s: int,
     *,
     order: Sequence[int],
-    apply: bool,
-) -> float | None:
-    """Empty slot ``s``, moving its energy to the job's cheapest slots already running
-    (``order``: the job's window, cheapest first)."""
+) -> tuple[float, list[tuple[int, float]]] | None:
+    """Cost and energy changes per slot of emptying slot ``s``, moving its energy to the job's
+    cheapest slots already running (``order``: the job's window, cheapest first)."""
     amount = energy[s]
     takers = (u for u in order if u != s and energy[u] >= job.floor - EPS)
     cost = -amount * prices[s]
     left = amount
-    moves: list[tuple[int, float]] = []
+    moves = [(s, -amount)]
     for u in takers:
         put = min(left, job.limit - energy[u], room[u])
         if put <= EPS:
@@ -649,13 +644,7 @@ def _drop(
             break
     if left > EPS:
         return None
-    if apply:
-        energy[s] = 0.0
-        room[s] += amount
-        for u, put in moves:
-            energy[u] += put
-            room[u] -= put
-    return cost
+    return cost, moves
 
 
 def solve_jobs(
