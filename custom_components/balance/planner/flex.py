@@ -16,7 +16,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .model import EPS
 
@@ -43,6 +43,16 @@ class Job:
     """Slots the job may not use (decided by the rounding)."""
     fixed: tuple[int, ...] = ()
     """Slots where the job runs at least its floor (decided by the rounding)."""
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """The fields' hash, made once (jobs key the fills and their caches)."""
+        return hash(
+            (self.first, self.end, self.energy, self.limit, self.floor, self.blocked, self.fixed)
+        )
 
 
 @dataclass
@@ -824,16 +834,27 @@ class Fills:
 
     def __init__(self, order: Sequence[int], prices: Sequence[float]) -> None:
         self.order, self.prices = order, prices
-        self._flows: dict[tuple[tuple[Job, ...], tuple[float, ...]], Flow | None] = {}
-        self._repairs: dict[tuple[tuple[Job, ...], tuple[float, ...]], tuple[Fill, list[float]]]
-        self._repairs = {}
+        self._rooms: dict[tuple[float, ...], _RoomFills] = {}
+        self._last: tuple[tuple[float, ...], _RoomFills] | None = None
+
+    def _of(self, room: Sequence[float]) -> _RoomFills:
+        """The fills made in ``room`` (a room given as the same tuple again is not hashed)."""
+        if self._last is not None and room is self._last[0]:
+            return self._last[1]
+        key = tuple(room)
+        found = self._rooms.get(key)
+        if found is None:
+            found = self._rooms[key] = ({}, {})
+        self._last = (key, found)
+        return found
 
     def flow(self, jobs: Sequence[Job], room: Sequence[float]) -> Flow | None:
         """``flow`` of ``jobs`` in ``room`` (left unchanged); shared, so squeeze a copy."""
-        key = (tuple(jobs), tuple(room))
-        if key not in self._flows:
-            self._flows[key] = flow(key[0], list(room), self.order)
-        return self._flows[key]
+        flows = self._of(room)[0]
+        key = tuple(jobs)
+        if key not in flows:
+            flows[key] = flow(key, list(room), self.order)
+        return flows[key]
 
     def fill(self, jobs: Sequence[Job], room: Sequence[float]) -> tuple[Fill, list[float]] | None:
         """The fill of ``jobs`` in ``room`` and the room it leaves (None: fixed floors do not
@@ -843,12 +864,19 @@ class Fills:
 
     def repaired(self, jobs: Sequence[Job], room: Sequence[float]) -> tuple[Fill, list[float]]:
         """``_repaired`` of the fill of ``jobs`` in ``room`` (which must fit)."""
-        key = (tuple(jobs), tuple(room))
-        if key not in self._repairs:
-            hit = self.fill(*key)
+        repairs = self._of(room)[1]
+        key = tuple(jobs)
+        if key not in repairs:
+            hit = self.fill(key, room)
             assert hit is not None
-            self._repairs[key] = _repaired(key[0], hit[0], hit[1], self.prices, self.order)
-        return self._repairs[key]
+            repairs[key] = _repaired(key, hit[0], hit[1], self.prices, self.order)
+        return repairs[key]
+
+
+_RoomFills = tuple[
+    dict[tuple[Job, ...], Flow | None], dict[tuple[Job, ...], tuple[Fill, list[float]]]
+]
+"""A room's fills and repaired fills, per job list."""
 
 
 def _repaired(
