@@ -320,6 +320,7 @@ def _branch(
                     best[:] = [found]
             return
         blk = order[i]
+        after = tail[i + 1]
         for _estimate, (cost, start, prof) in _ranked(
             _candidates(blk, room, prices, dt),
             base,
@@ -327,9 +328,9 @@ def _branch(
             dt,
             order=by_price,
             penalty=penalty,
-            hopeless=lambda own: beaten(partial + own + tail[i + 1] + flex),
+            hopeless=lambda own: beaten(partial + own + after + flex),
         ):
-            so_far = partial + cost + tail[i + 1] + flex
+            so_far = partial + cost + after + flex
             if beaten(so_far):
                 continue
             limit = best[0].score - EPS - so_far if best else math.inf
@@ -376,15 +377,12 @@ def _ranked(
     # Per slot the jobs hold energy in (``held_at``, ascending): (free room, room the jobs may
     # use, holders with a minimum as (floor, energy)); other slots add nothing beyond the
     # block's own cost.
-    held_at: list[int] = []
+    held_e = list(map(sum, zip(*f, strict=True)))
+    held_at = [t for t, e in enumerate(held_e) if e > EPS]
     slots: list[tuple[float, float, list[tuple[float, float]]]] = []
-    for t, held_e in enumerate(map(sum, zip(*f, strict=True))):
-        if held_e > EPS:
-            free = max(0.0, room[t])
-            held_at.append(t)
-            slots.append(
-                (free, free + held_e, [(fl, row[t]) for row, fl in floors if row[t] > EPS])
-            )
+    for t in held_at:
+        free = max(0.0, room[t])
+        slots.append((free, free + held_e[t], [(fl, row[t]) for row, fl in floors if row[t] > EPS]))
     # The free room the jobs may move energy into, cheapest first (cumulative kWh and cost):
     # pushed energy fills it in that order, so a block pushing more pays a rising price.
     spaces = set().union(*base.space) if base.space else set()
