@@ -177,8 +177,8 @@ class Flow:
     held: list[set[int]]
     """Per job: slots where it holds energy above its fixed floor (energy that may move)."""
     free: set[int] | None = None
-    """Slots with room left (made by the first ``squeeze`` or ``squeezed_by``, then kept by
-    ``squeeze``)."""
+    """Slots with room left that some job may use (made by the first ``squeeze`` or
+    ``squeezed_by``, then kept by ``squeeze``)."""
     scan: int = 0
     """Place in the price order before which no slot has room left (kept by ``squeeze``)."""
     rise: float = 0.0
@@ -226,7 +226,7 @@ class Flow:
         f, low, room, limits, held = self.f, self.low, self.room, self.limits, self.held
         free = self.free
         if free is None:
-            free = self.free = {u for u, r in enumerate(room) if r > EPS}
+            free = self.free = self._free_slots()
         room[t] -= amount
         if room[t] <= EPS:
             free.discard(t)
@@ -262,6 +262,11 @@ class Flow:
                 if room[end[1]] <= EPS:
                     free.discard(end[1])
         return room[t] >= -ROOM_DUST
+
+    def _free_slots(self) -> set[int]:
+        """Slots with room left that some job may use (no chain can end in the others)."""
+        allowed = frozenset().union(*self.allowed)
+        return {u for u, r in enumerate(self.room) if r > EPS and u in allowed}
 
     def _cheapest_chain(
         self, t: int, sources: Sequence[int], order: Sequence[int], free: set[int]
@@ -328,7 +333,7 @@ class Flow:
         """A copy squeezed by a block of ``profile`` (kW per slot from ``start``); None when its
         room cannot be made or its cost rise reaches ``limit`` (checked after each slot)."""
         if self.free is None:  # made once for all the copies
-            self.free = {u for u, r in enumerate(self.room) if r > EPS}
+            self.free = self._free_slots()
         out = self.copy()
         for k, kw in enumerate(profile):
             if not out.squeeze(start + k, kw * dt, order, prices, penalty) or out.rise >= limit:
