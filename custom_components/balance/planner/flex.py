@@ -904,9 +904,10 @@ def _dearest_bad(jobs: Sequence[Job], res: Fill, prices: Sequence[float]) -> tup
     for j, job in enumerate(jobs):
         if job.floor <= EPS:
             continue
-        row = res.energy[j]
-        for s in range(job.first, job.end):
-            if EPS < row[s] < job.floor - EPS and (found is None or prices[s] > found[0]):
+        short = job.floor - EPS
+        row = res.energy[j][job.first : job.end]
+        for s in [s for s, e in enumerate(row, job.first) if EPS < e < short]:
+            if found is None or prices[s] > found[0]:
                 found = (prices[s], j, s)
     return None if found is None else (found[1], found[2])
 
