@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from .model import EPS
@@ -46,6 +46,30 @@ class Job:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def barred(self, slots: Iterable[int]) -> Job:
+        """The job also barred from ``slots``."""
+        return Job(
+            self.first,
+            self.end,
+            self.energy,
+            self.limit,
+            self.floor,
+            self.blocked | frozenset(slots),
+            self.fixed,
+        )
+
+    def forced(self, s: int) -> Job:
+        """The job also forced to at least its floor in slot ``s``."""
+        return Job(
+            self.first,
+            self.end,
+            self.energy,
+            self.limit,
+            self.floor,
+            self.blocked,
+            (*self.fixed, s),
+        )
 
     @cached_property
     def _hash(self) -> int:
@@ -763,8 +787,8 @@ def _search(
         j, s = bad
         job = current[j]
         if job.floor <= job.limit + EPS:
-            stack.append([*current[:j], replace(job, fixed=(*job.fixed, s)), *current[j + 1 :]])
-        stack.append([*current[:j], replace(job, blocked=job.blocked | {s}), *current[j + 1 :]])
+            stack.append([*current[:j], job.forced(s), *current[j + 1 :]])
+        stack.append([*current[:j], job.barred((s,)), *current[j + 1 :]])
     return best, best_score
 
 
@@ -794,9 +818,9 @@ def _round(
             break
         j, s = bad
         job = current[j]
-        options = [replace(job, blocked=job.blocked | {s})]
+        options = [job.barred((s,))]
         if job.floor <= job.limit + EPS:
-            options.append(replace(job, fixed=(*job.fixed, s)))
+            options.append(job.forced(s))
         chosen: tuple[float, list[Job], Fill, float] | None = None
         probe: tuple[Fill, list[float]] | None = None
         # Forcing the floor only restricts the current fill: when forbidding the slot costs

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter, le
 
@@ -208,7 +208,7 @@ def _without_low_room(job: Job, room: Sequence[float]) -> Job:
     if job.floor <= EPS:
         return job
     low = [t for t in range(job.first, job.end) if room[t] < job.floor - EPS]
-    return replace(job, blocked=job.blocked | frozenset(low)) if low else job
+    return job.barred(low) if low else job
 
 
 def _clip(window: tuple[int, int], n: int) -> tuple[int, int]:
