@@ -668,14 +668,18 @@ def _drop(
     """Cost and energy changes per slot of emptying slot ``s``, moving its energy to the job's
     cheapest slots already running (``order``: the job's window, cheapest first)."""
     amount = energy[s]
-    takers = (u for u in order if u != s and energy[u] >= job.floor - EPS)
+    floor, limit = job.floor - EPS, job.limit
+    # Running slots with room and below the limit (what is left to place stays above EPS).
+    takers = (
+        u
+        for u in order
+        if u != s and energy[u] >= floor and limit - energy[u] > EPS and room[u] > EPS
+    )
     cost = -amount * prices[s]
     left = amount
     moves = [(s, -amount)]
     for u in takers:
-        put = min(left, job.limit - energy[u], room[u])
-        if put <= EPS:
-            continue
+        put = min(left, limit - energy[u], room[u])
         moves.append((u, put))
         cost += put * prices[u]
         left -= put
