@@ -539,8 +539,8 @@ def _polish(
             if lo in blocked:
                 continue
             space = min(job.limit - energy[lo], room[lo])
-            if energy[lo] <= EPS and space < job.floor - EPS:
-                continue
+            if space <= EPS or (energy[lo] <= EPS and space < job.floor - EPS):
+                continue  # nothing movable (``_movable``)
             amount = _movable(job, energy[hi], energy[lo], space)
             if amount > EPS:
                 best = (lo, amount)
