@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import repeat
 
 from .model import EPS
 
@@ -942,4 +943,4 @@ def _dearest_bad(jobs: Sequence[Job], res: Fill, prices: Sequence[float]) -> tup
 
 def score(res: Fill, prices: Sequence[float], penalty: float) -> float:
     """Cost of the jobs' energy plus ``penalty`` per kWh missing."""
-    return sum(math.sumprod(row, prices) for row in res.energy) + penalty * sum(res.missing)
+    return sum(map(math.sumprod, res.energy, repeat(prices))) + penalty * sum(res.missing)

@@ -617,11 +617,10 @@ def _plans(
 ) -> dict[str, LoadPlan]:
     n, dt = problem.slots, problem.dt_h
     power: dict[str, list[float]] = {load.load_id: [0.0] * n for load in problem.loads}
-    for j, owner in enumerate(owners):
-        row = power[owner]
-        for t, e in enumerate(best.fill.energy[j]):
-            if e > EPS:
-                row[t] += e / dt
+    for owner, energy in zip(owners, best.fill.energy, strict=True):
+        power[owner] = [
+            p + e / dt if e > EPS else p for p, e in zip(power[owner], energy, strict=True)
+        ]
     for blk in blocks:
         pick = best.starts.get(blk.load_id)
         if pick is not None:
