@@ -298,6 +298,19 @@ class Flow:
     ) -> tuple[int, list[tuple[int, int, int]], tuple[int, int] | None]:
         """Source job, hops (i takes k's energy in slot s) and end (job, ``free`` slot) or None."""
         f, held, spaces = self.f, self.held, self.space
+        # Room only shrinks while squeezing: slots before ``scan`` stay full.
+        scan, size = self.scan, len(order)
+        while scan < size and order[scan] not in free:
+            scan += 1
+        self.scan = scan
+        first = scan  # the cheapest free slot but ``t``: a source that may use it ends the chain
+        while first < size and (order[first] == t or order[first] not in free):
+            first += 1
+        if first < size:
+            u = order[first]
+            for i in sources:
+                if u in spaces[i]:
+                    return i, [], (i, u)
         count = len(f)
         parent: dict[int, int | None] = dict.fromkeys(sources)
         queue = deque(sources)
@@ -318,14 +331,9 @@ class Flow:
                     queue.append(k)
             rest = keep
         reached += queue
-        # Room only shrinks while squeezing: slots before ``scan`` stay full.
-        scan, size = self.scan, len(order)
-        while scan < size and order[scan] not in free:
-            scan += 1
-        self.scan = scan
         end: tuple[int, int] | None = None
         reach_spaces = [(i, spaces[i]) for i in reached]
-        for x in range(scan, size):
+        for x in range(first, size):
             u = order[x]
             if u in free and u != t:
                 for i, sp in reach_spaces:
