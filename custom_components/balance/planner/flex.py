@@ -115,7 +115,7 @@ def flow(jobs: Sequence[Job], room: list[float], order: Sequence[int]) -> Flow |
     space = [set(u) for u in usable]
     held: list[set[int]] = [set() for _ in jobs]
     limits = [job.limit for job in jobs]
-    by_deadline = sorted(range(len(jobs)), key=lambda j: (jobs[j].end, j))
+    by_deadline = sorted(range(len(jobs)), key=lambda j: jobs[j].end)  # stable: ties by index
     state = Flow(
         jobs, f, low, rem, room, space, held, limits=limits, allowed=[_allowed(j) for j in jobs]
     )

@@ -172,7 +172,7 @@ def _decompose(problem: Problem) -> tuple[list[Job], list[str], list[_Block]]:
                     for start in range(window[0], last + 1)
                     if start + len(prof) <= window[1]
                 ),
-                key=lambda c: (round(c[0], 9), c[1]),
+                key=lambda c: round(c[0], 9),  # stable: ties by start
             )
             blocks.append(
                 _Block(load.load_id, window, running, sum(prof) * dt, ranked=tuple(ranked))
