@@ -227,9 +227,15 @@ def _candidates(
     first, end = blk.window
     out: list[tuple[float, int, tuple[float, ...]]] = []
     last = first if blk.fixed_start else end - 1
+    shortest = _shortest_span(power[1] * dt, blk.energy)
     for start in range(first, last + 1):
+        # Shorter spans cannot hold the energy: the search would only stop at the first of
+        # them with room below the minimum power.
+        below = room_kw[start : min(start + shortest - 1, end)]
+        if below and min(below) < power[0] - EPS:
+            continue
         found = 0
-        for end_at in range(start + 1, end + 1):
+        for end_at in range(start + len(below) + 1, end + 1):
             spread = _spread(power, blk.energy, room_kw[start:end_at], prices[start:end_at], dt)
             if spread is None:
                 if found or min(room_kw[start:end_at]) < power[0] - EPS:
@@ -241,6 +247,18 @@ def _candidates(
                 break
     out.sort(key=lambda c: (round(c[0], 9), c[1], -c[2][0]))
     return iter(out)
+
+
+def _shortest_span(most: float, energy: float) -> int:
+    """Fewest slots at ``most`` kWh each that ``_spread`` may fit ``energy`` in (fewer surely
+    fall short, with a margin for rounding)."""
+    need = energy - EPS - 1e-9 * max(1.0, energy)
+    count = max(1, math.ceil(need / most))
+    while count > 1 and (count - 1) * most >= need:
+        count -= 1
+    while count * most < need:
+        count += 1
+    return count
 
 
 def _spread(
