@@ -80,7 +80,7 @@ class Job:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Fill:
     """Energy per job and slot, and what each job still misses."""
 
@@ -188,7 +188,7 @@ def _allowed(job: Job) -> frozenset[int]:
     return frozenset(range(job.first, job.end)) - job.blocked
 
 
-@dataclass
+@dataclass(slots=True)
 class Flow:
     """An optimal fill: energy ``f`` per job and slot, ``rem`` missing, ``room`` left per slot."""
 
