@@ -146,7 +146,9 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
     shortfalls: list[Shortfall] = []
     if analyse:
         shortfalls = _shortfalls(problem, plans, blocks, caps)
-    cost = sum(p * dt * prices[t] for lp in plans.values() for t, p in enumerate(lp.power_kw))
+    cost = sum(
+        p * dt * q for lp in plans.values() for p, q in zip(lp.power_kw, prices, strict=True)
+    )
     status = PlanStatus.INFEASIBLE if shortfalls else PlanStatus.OPTIMAL
     if not analyse and _missing(problem, plans):
         status = PlanStatus.INFEASIBLE
