@@ -50,27 +50,16 @@ class Job:
 
     def barred(self, slots: Iterable[int]) -> Job:
         """The job also barred from ``slots``."""
-        return Job(
-            self.first,
-            self.end,
-            self.energy,
-            self.limit,
-            self.floor,
-            self.blocked | frozenset(slots),
-            self.fixed,
-        )
+        return self._decided(self.blocked | frozenset(slots), self.fixed)
 
     def forced(self, s: int) -> Job:
         """The job also forced to at least its floor in slot ``s``."""
-        return Job(
-            self.first,
-            self.end,
-            self.energy,
-            self.limit,
-            self.floor,
-            self.blocked,
-            (*self.fixed, s),
-        )
+        return self._decided(self.blocked, (*self.fixed, s))
+
+    def _decided(self, blocked: frozenset[int], fixed: tuple[int, ...]) -> Job:
+        """The job with the rounding's decisions ``blocked`` and ``fixed`` (built directly: a
+        dataclass ``replace`` costs more in the rounding's inner loop)."""
+        return Job(self.first, self.end, self.energy, self.limit, self.floor, blocked, fixed)
 
     @cached_property
     def _hash(self) -> int:
