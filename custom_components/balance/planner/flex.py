@@ -691,26 +691,24 @@ def _drop(
 def solve_jobs(
     jobs: Sequence[Job],
     room: list[float],
-    order: Sequence[int],
-    prices: Sequence[float],
+    fills: Fills,
     *,
     penalty: float,
     round_steps: int = 0,
     bar: float = math.inf,
-    fills: Fills | None = None,
 ) -> Fill:
-    """Fill, then settle slots below a floor by ``repair_floor``.
+    """Fill, then settle slots below a floor by ``repair_floor``; ``fills`` holds the plan's
+    fills (and their price order and prices).
 
     With ``round_steps``, up to that many slots below a floor are first decided one by one,
     dearest first: forbidden to the job or forced to its floor. Two passes choose between the
     two by the raw fill and by the repaired fill; the cheapest repaired fill seen is returned.
     ``room`` ends as what is left. When the fill without floors (a lower bound) already scores
     ``bar`` or more, it is returned unrepaired: the caller only needs to know it loses.
-    ``fills``: the plan's fills of this ``order`` and ``prices`` (made here when None).
     """
-    memo = Fills(order, prices) if fills is None else fills
+    prices = fills.prices
     start_room = tuple(room)
-    first = memo.fill(jobs, start_room)
+    first = fills.fill(jobs, start_room)
     assert first is not None  # no fixed floors yet
     res = first[0]
     # The fill without floors is a relaxation: a repaired fill that matches it is optimal.
@@ -718,7 +716,7 @@ def solve_jobs(
     if bound >= bar:
         room[:] = first[1]
         return res
-    best = memo.repaired(jobs, start_room)
+    best = fills.repaired(jobs, start_room)
     best_score = score(best[0], prices, penalty)
     if round_steps:
         for by_repair in (False, True):
@@ -727,7 +725,7 @@ def solve_jobs(
             found, found_score = _round(
                 jobs,
                 res,
-                memo,
+                fills,
                 start_room,
                 penalty=penalty,
                 steps=round_steps,
@@ -741,7 +739,7 @@ def solve_jobs(
         if best_score > bound + EPS and budget > 0:
             found, found_score = _search(
                 jobs,
-                memo,
+                fills,
                 start_room,
                 penalty=penalty,
                 bar=min(best_score, bar),

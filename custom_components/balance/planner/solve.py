@@ -112,12 +112,10 @@ def _solve(problem: Problem, *, analyse: bool) -> PlanResult:
         res = solve_jobs(
             [_without_low_room(job, room) for job in jobs],
             room,
-            order,
-            prices,
+            fills,
             penalty=penalty,
             round_steps=round_steps,
             bar=bar - block_cost,
-            fills=fills,
         )
         return _Leaf(dict(placed), res, block_cost + score(res, prices, penalty))
 
@@ -581,9 +579,7 @@ def _yielding(
             rest = blk.energy - low * dt * len(prof)
             extra.append(Job(start, start + len(prof), rest, (blk.power[1] - low) * dt))
     shared = [_without_low_room(job, room) for job in jobs] + extra
-    res = solve_jobs(
-        shared, room, fills.order, prices, penalty=penalty, round_steps=ROUND_STEPS, fills=fills
-    )
+    res = solve_jobs(shared, room, fills, penalty=penalty, round_steps=ROUND_STEPS)
     total = fixed + score(res, prices, penalty)
     if total >= best.score - EPS:
         return best
