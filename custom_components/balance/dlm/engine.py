@@ -962,22 +962,21 @@ class DlmEngine:
                 or not runtime.setpoint_ready(now_s)
             ):
                 continue
-            current = runtime.setpoint_w if runtime.setpoint_w is not None else self._top(runtime)
-            target = min(self._top(runtime), self._fit_w(runtime, now_s))
-            if target < self._top(runtime) and self._outranks_greens(runtime):
-                target = self._yield_greens(runtime, target, now_s)
+            top = self._top(runtime)
+            current = runtime.setpoint_w if runtime.setpoint_w is not None else top
+            target = min(top, self._fit_w(runtime, now_s))
+            if target < top and self._outranks_greens(runtime):
+                target = self._yield_greens(runtime, target, top, now_s)
             if target < (runtime.cfg.min_w or 0.0):
                 burst = self._burst_w(runtime, now_s)  # running on the period's saved budget
                 target = max(target, burst if burst is not None else target)
-            if runtime.cfg.kind is LoadKind.CLIMATE and target < self._top(runtime):
+            if runtime.cfg.kind is LoadKind.CLIMATE and target < top:
                 continue  # two levels: back to the normal setpoint only when it fits
-            if target - current >= runtime.cfg.setpoint_deadband_w or (
-                target >= self._top(runtime) > current
-            ):
+            if target - current >= runtime.cfg.setpoint_deadband_w or (target >= top > current):
                 self._set_power(runtime, target, ActionReason.HEADROOM, now_s)
-            elif current - self._top(runtime) >= runtime.cfg.setpoint_deadband_w:
+            elif current - top >= runtime.cfg.setpoint_deadband_w:
                 # the planned power of this slot is lower than the last one's
-                self._set_power(runtime, self._top(runtime), ActionReason.WINDOW, now_s)
+                self._set_power(runtime, top, ActionReason.WINDOW, now_s)
 
     def _outranks_greens(self, runtime: LoadRuntime) -> bool:
         """A reduced yellow under a binding capacity term: greens that can still wait give way
@@ -989,13 +988,15 @@ class DlmEngine:
             and self._capacity_binds()
         )
 
-    def _yield_greens(self, runtime: LoadRuntime, fit_w: float, now_s: float) -> float:
-        """Setpoint for a reduced yellow when waiting greens give way: what it would fit without
-        them. An idle one is set to it at once, as far as the hard limits hold with the greens
-        still on (when its thermostat starts, the overload sheds the greens first); for a
-        drawing one they are shed now."""
+    def _yield_greens(
+        self, runtime: LoadRuntime, fit_w: float, top_w: float, now_s: float
+    ) -> float:
+        """Setpoint for a reduced yellow (at most `top_w`) when waiting greens give way: what it
+        would fit without them. An idle one is set to it at once, as far as the hard limits
+        hold with the greens still on (when its thermostat starts, the overload sheds the greens
+        first); for a drawing one they are shed now."""
         waiting = self._waiting_greens(now_s, TOTAL, runtime.cfg.load_id, None)
-        target = min(self._top(runtime), fit_w + sum(c.power_w for c in waiting))
+        target = min(top_w, fit_w + sum(c.power_w for c in waiting))
         idle = runtime.draw_w() < max(runtime.cfg.min_w or 0.0, runtime.cfg.setpoint_deadband_w)
         if idle:
             target = min(target, self._fit_w(runtime, now_s, self._hard_dims()))
